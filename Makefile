@@ -1,0 +1,42 @@
+# Autopack developer tasks. Needs only Python 3.11+, git and make.
+PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: help install demo test lint format bench-edits clean
+
+help:
+	@echo "make demo         validate the example plans and store one as a run (SQLite)"
+	@echo "make test         lint + the whole test suite (SQLite and a real PostgreSQL)"
+	@echo "make lint         ruff check + ruff format --check"
+	@echo "make format       ruff format + autofix"
+	@echo "make bench-edits  score the edit applier against git apply and GNU patch"
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	@$(BIN)/python scripts/demo.py
+
+test: $(STAMP) lint
+	$(BIN)/pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench-edits: $(STAMP)
+	$(BIN)/python bench/edits/run.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis build dist src/*.egg-info

@@ -1,0 +1,1 @@
+"""Command-line interface (Typer + rich). Commands stay thin: parse, call a service, render."""

@@ -1,0 +1,53 @@
+"""The ``autopack`` command: the root Typer app and its sub-command groups.
+
+:func:`build_app` assembles the command tree; tests use it with ``typer.testing.CliRunner``
+and the console script calls :func:`run`.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from autopack import __version__
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"autopack {__version__}")
+        raise typer.Exit()
+
+
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """Governed autonomous build orchestrator.
+
+    Autopack carries out a plan (tiers of phases) on a git repository with LLM builders,
+    under governance, budgets and review. Settings come from the environment (see README).
+    """
+
+
+def build_app() -> typer.Typer:
+    """The full command tree."""
+    from autopack.cli import db_cmd, patch_cmd, runs_cmd, spec_cmd
+
+    app = typer.Typer(
+        name="autopack",
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+        rich_markup_mode="rich",
+    )
+    app.callback()(_root)
+    app.add_typer(spec_cmd.app, name="spec", help="Validate plans and export their JSON Schema.")
+    app.add_typer(runs_cmd.app, name="runs", help="List, show and create runs.")
+    app.add_typer(db_cmd.app, name="db", help="Database schema management.")
+    app.add_typer(patch_cmd.app, name="patch", help="Apply a model's edits to a directory.")
+    return app
+
+
+def run() -> None:
+    """Console-script entry point."""
+    build_app()(prog_name="autopack")

@@ -1,0 +1,1 @@
+"""Packaged default configuration (YAML), read through importlib.resources."""

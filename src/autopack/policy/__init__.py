@@ -1,0 +1,1 @@
+"""Decisions as data and pure functions: state machines, strategy, (later) governance, routing."""

@@ -1,0 +1,210 @@
+"""Every environment variable Autopack reads, in one typed place.
+
+Settings are built by calling :func:`load_settings` (or ``Settings()``) and passed down; no
+module reads the environment at import time.
+
+Precedence for every secret ``X``: the file named by ``X_FILE`` wins over the variable ``X``,
+which wins over the default. Booleans accept ``1/true/yes/on`` and ``0/false/no/off`` (any
+case); an empty variable counts as unset.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic.fields import FieldInfo
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+# Secret fields and the environment variable each is read from; each also has a ``*_FILE``.
+SECRET_VARIABLES: dict[str, str] = {
+    "database_url": "DATABASE_URL",
+    "api_key": "AUTOPACK_API_KEY",
+    "anthropic_api_key": "ANTHROPIC_API_KEY",
+    "openai_api_key": "OPENAI_API_KEY",
+}
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+class SettingsError(ValueError):
+    """A setting could not be read (unreadable ``*_FILE``, malformed value)."""
+
+
+class _SecretFileSource(PydanticBaseSettingsSource):
+    """Reads ``<VAR>_FILE`` for every secret; takes precedence over the plain variable."""
+
+    def __init__(self, settings_cls: type[BaseSettings], environ: dict[str, str]) -> None:
+        super().__init__(settings_cls)
+        self._environ = environ
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        var = SECRET_VARIABLES.get(field_name)
+        if var is None:
+            return None, field_name, False
+        path = self._environ.get(f"{var}_FILE", "").strip()
+        if not path:
+            return None, field_name, False
+        try:
+            value = Path(path).read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise SettingsError(f"{var}_FILE: cannot read {path!r}: {exc.strerror}") from exc
+        return value, var, False
+
+    def __call__(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for name, field in self.settings_cls.model_fields.items():
+            value, key, _ = self.get_field_value(field, name)
+            if value:
+                out[key] = value
+        return out
+
+
+def parse_bool(value: Any) -> bool:
+    """Parse a boolean flag the same way everywhere: 1/true/yes/on or 0/false/no/off."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ValueError(f"{value!r} is not a boolean (use 1/true/yes/on or 0/false/no/off)")
+
+
+def _env(*names: str) -> AliasChoices:
+    return AliasChoices(*names)
+
+
+class Settings(BaseSettings):
+    """Autopack's configuration, read from the environment (and ``*_FILE`` for secrets)."""
+
+    model_config = SettingsConfigDict(
+        env_ignore_empty=True, extra="ignore", populate_by_name=True, frozen=True
+    )
+
+    workspace: Path = Field(
+        default_factory=Path.cwd,
+        validation_alias=_env("AUTOPACK_WORKSPACE"),
+        description="The git repository Autopack works on.",
+    )
+    data_dir_override: Path | None = Field(
+        default=None,
+        validation_alias=_env("AUTOPACK_DATA_DIR"),
+        description="Where the database, worktrees and artifacts live "
+        "(default: <workspace>/.autopack).",
+    )
+    database_url: SecretStr | None = Field(
+        default=None,
+        validation_alias=_env("DATABASE_URL"),
+        description="SQLAlchemy URL; default a SQLite file in the data directory.",
+    )
+    api_key: SecretStr | None = Field(default=None, validation_alias=_env("AUTOPACK_API_KEY"))
+    anthropic_api_key: SecretStr | None = Field(
+        default=None, validation_alias=_env("ANTHROPIC_API_KEY")
+    )
+    openai_api_key: SecretStr | None = Field(default=None, validation_alias=_env("OPENAI_API_KEY"))
+    anthropic_base_url: str | None = Field(
+        default=None, validation_alias=_env("ANTHROPIC_BASE_URL")
+    )
+    openai_base_url: str | None = Field(default=None, validation_alias=_env("OPENAI_BASE_URL"))
+    skip_ci: bool = Field(default=False, validation_alias=_env("AUTOPACK_SKIP_CI"))
+    enable_memory: bool = Field(default=False, validation_alias=_env("AUTOPACK_ENABLE_MEMORY"))
+    qdrant_host: str | None = Field(default=None, validation_alias=_env("QDRANT_HOST"))
+    telemetry_db_enabled: bool = Field(default=False, validation_alias=_env("TELEMETRY_DB_ENABLED"))
+    strategy_file: Path | None = Field(
+        default=None,
+        validation_alias=_env("AUTOPACK_STRATEGY_FILE"),
+        description="Strategy overrides (default: <data_dir>/strategy.yaml when present).",
+    )
+    auto_migrate: bool = Field(
+        default=True,
+        validation_alias=_env("AUTOPACK_AUTO_MIGRATE"),
+        description="Upgrade the database schema automatically on first use.",
+    )
+    sqlite_busy_timeout_ms: int = Field(
+        default=10_000, ge=0, validation_alias=_env("AUTOPACK_SQLITE_BUSY_TIMEOUT_MS")
+    )
+    log_level: str = Field(default="INFO", validation_alias=_env("AUTOPACK_LOG_LEVEL"))
+
+    @field_validator(
+        "skip_ci", "enable_memory", "telemetry_db_enabled", "auto_migrate", mode="before"
+    )
+    @classmethod
+    def _bool(cls, value: Any) -> bool:
+        return parse_bool(value)
+
+    @field_validator("log_level")
+    @classmethod
+    def _level(cls, value: str) -> str:
+        level = value.strip().upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError(f"{value!r} is not a log level")
+        return level
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        environ = {k.upper(): v for k, v in os.environ.items()}
+        return (init_settings, _SecretFileSource(settings_cls, environ), env_settings)
+
+    @property
+    def data_dir(self) -> Path:
+        """The data directory (absolute)."""
+        base = self.data_dir_override or (self.workspace / ".autopack")
+        return base if base.is_absolute() else (self.workspace / base)
+
+    def resolved_database_url(self) -> str:
+        """The database URL to connect to, with the driver Autopack uses for each backend."""
+        if self.database_url is None:
+            return f"sqlite:///{self.data_dir / 'autopack.db'}"
+        return normalize_database_url(self.database_url.get_secret_value())
+
+    def resolved_strategy_file(self) -> Path | None:
+        """The project's strategy override file, if any."""
+        if self.strategy_file is not None:
+            return self.strategy_file
+        candidate = self.data_dir / "strategy.yaml"
+        return candidate if candidate.is_file() else None
+
+    def ensure_data_dir(self) -> Path:
+        """Create the data directory, ignored by git whatever the user's .gitignore says."""
+        path = self.data_dir
+        path.mkdir(parents=True, exist_ok=True)
+        ignore = path / ".gitignore"
+        if not ignore.exists():
+            ignore.write_text("# Autopack's data directory: never committed.\n*\n")
+        return path
+
+
+def normalize_database_url(url: str) -> str:
+    """Map ``postgres://``/``postgresql://`` onto psycopg 3; leave other URLs alone."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build settings from the environment; keyword overrides win (used by tests and CLI)."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            name = ".".join(str(p) for p in err["loc"]) or "settings"
+            lines.append(f"{name}: {err['msg'].removeprefix('Value error, ')}")
+        raise SettingsError("; ".join(lines)) from exc

@@ -1,0 +1,173 @@
+"""Runs, tiers and phases: creation from a :class:`RunSpec` and the read views.
+
+Functions here take a session and work inside the caller's transaction; the
+:class:`autopack.store.service.Store` facade owns transactions.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from autopack.policy.states import INITIAL_STATES, Machine, PhaseState, RunState
+from autopack.policy.strategy import RunStrategy
+from autopack.spec.models import RunSpec
+from autopack.store.errors import NotFoundError, RunExistsError
+from autopack.store.models import Event, Phase, Run, Tier
+from autopack.store.transitions import apply_transition, record_creation
+from autopack.store.views import EventView, PhaseView, RunDetail, RunSummary, TierView
+
+
+def create_run(
+    session: Session,
+    spec: RunSpec,
+    strategy: RunStrategy,
+    *,
+    shape: str | None = None,
+    actor: str = "autopack",
+) -> None:
+    """Insert a run with its tiers and phases (each with its compiled strategy) and events.
+
+    The run is created in ``PLAN_BOOTSTRAP`` and moved to ``RUN_CREATED`` through the
+    transition function, so even creation leaves the ordinary trail of events.
+    """
+    if session.get(Run, spec.run_id) is not None:
+        raise RunExistsError(spec.run_id)
+    missing = [p.phase_id for p in spec.phases() if p.phase_id not in strategy.phases]
+    if missing:
+        raise ValueError(f"strategy was not compiled for phases {missing}")
+    run = Run(
+        id=spec.run_id,
+        goal=spec.goal,
+        state=str(INITIAL_STATES[Machine.RUN]),
+        safety_profile=str(spec.safety_profile),
+        workspace=spec.workspace,
+        token_cap=spec.token_cap,
+        tokens_used=0,
+        max_phases=spec.max_phases,
+        max_duration_minutes=spec.max_duration_minutes,
+        spec=spec.model_dump(mode="json"),
+        spec_shape=shape,
+    )
+    session.add(run)
+    created: list[tuple[Machine, str]] = [(Machine.RUN, run.id)]
+    position = 0
+    for tier_spec in spec.tiers:
+        tier = Tier(
+            tier_id=tier_spec.tier_id,
+            tier_index=tier_spec.tier_index,
+            name=tier_spec.name,
+            description=tier_spec.description,
+            state=str(INITIAL_STATES[Machine.TIER]),
+            token_budget=strategy.tier_token_budgets[tier_spec.tier_id],
+            tokens_used=0,
+        )
+        run.tiers.append(tier)
+        created.append((Machine.TIER, tier.tier_id))
+        for phase_spec in tier_spec.phases:
+            phase = Phase(
+                phase_id=phase_spec.phase_id,
+                phase_index=phase_spec.phase_index,
+                position=position,
+                name=phase_spec.name,
+                description=phase_spec.description,
+                task_category=phase_spec.task_category,
+                complexity=str(phase_spec.complexity),
+                state=str(INITIAL_STATES[Machine.PHASE]),
+                scope=phase_spec.scope.model_dump(mode="json"),
+                strategy=strategy.phases[phase_spec.phase_id].model_dump(mode="json"),
+                attempts_used=0,
+                tokens_used=0,
+            )
+            position += 1
+            phase.run = run
+            tier.phases.append(phase)
+            created.append((Machine.PHASE, phase.phase_id))
+    session.flush()  # rows first: events reference the run
+    for machine, key in created:
+        reason = "run submitted" if machine is Machine.RUN else "planned"
+        record_creation(session, machine, run.id, key, actor=actor, reason=reason)
+    apply_transition(
+        session,
+        Machine.RUN,
+        run.id,
+        run.id,
+        RunState.RUN_CREATED,
+        reason="plan validated and strategy compiled",
+        actor=actor,
+    )
+
+
+def _summary_fields(run: Run, phase_count: int, complete: int) -> dict[str, object]:
+    return {
+        "run_id": run.id,
+        "goal": run.goal,
+        "state": run.state,
+        "safety_profile": run.safety_profile,
+        "token_cap": run.token_cap,
+        "tokens_used": run.tokens_used,
+        "phase_count": phase_count,
+        "phases_complete": complete,
+        "created_at": run.created_at,
+        "finished_at": run.finished_at,
+    }
+
+
+def list_runs(session: Session, *, state: str | None = None, limit: int = 50) -> list[RunSummary]:
+    """Newest runs first, optionally filtered by state, with phase counts."""
+    total = func.count(Phase.id)
+    complete = func.count(Phase.id).filter(Phase.state == PhaseState.COMPLETE.value)
+    stmt = (
+        select(Run, total, complete)
+        .outerjoin(Phase, Phase.run_id == Run.id)
+        .group_by(Run.id)
+        .order_by(Run.created_at.desc(), Run.id)
+        .limit(limit)
+    )
+    if state is not None:
+        stmt = stmt.where(Run.state == state)
+    return [RunSummary(**_summary_fields(r, n, c)) for r, n, c in session.execute(stmt)]
+
+
+def get_run(session: Session, run_id: str) -> RunDetail:
+    """A run with its tiers and phases in order."""
+    run = session.scalars(
+        select(Run)
+        .where(Run.id == run_id)
+        .options(selectinload(Run.tiers), selectinload(Run.phases).selectinload(Phase.tier))
+    ).one_or_none()
+    if run is None:
+        raise NotFoundError("run", run_id)
+    phases = [
+        PhaseView.model_validate({**_phase_fields(p), "tier_id": p.tier.tier_id})
+        for p in run.phases
+    ]
+    complete = sum(1 for p in run.phases if p.state == PhaseState.COMPLETE.value)
+    return RunDetail(
+        **_summary_fields(run, len(run.phases), complete),
+        workspace=run.workspace,
+        max_phases=run.max_phases,
+        max_duration_minutes=run.max_duration_minutes,
+        spec_shape=run.spec_shape,
+        started_at=run.started_at,
+        failure_reason=run.failure_reason,
+        tiers=[TierView.model_validate(t) for t in run.tiers],
+        phases=phases,
+    )
+
+
+def _phase_fields(phase: Phase) -> dict[str, object]:
+    names = PhaseView.model_fields.keys() - {"tier_id"}
+    return {name: getattr(phase, name) for name in names}
+
+
+def list_events(
+    session: Session, run_id: str, *, entity: str | None = None, key: str | None = None
+) -> list[EventView]:
+    """A run's events in the order they were written."""
+    stmt = select(Event).where(Event.run_id == run_id).order_by(Event.id)
+    if entity is not None:
+        stmt = stmt.where(Event.entity == entity)
+    if key is not None:
+        stmt = stmt.where(Event.entity_key == key)
+    return [EventView.model_validate(e) for e in session.scalars(stmt)]

@@ -1,0 +1,180 @@
+"""The store facade: one object per database, each method one transaction.
+
+Interfaces (CLI, API) and the engine call these methods; they never see a session. For
+work that must be atomic across several steps, :meth:`Store.transaction` yields a session
+that the module-level functions in :mod:`autopack.store.runs`,
+:mod:`autopack.store.records` and :mod:`autopack.store.transitions` accept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from autopack.policy.states import Machine
+from autopack.policy.strategy import RunStrategy
+from autopack.settings import Settings
+from autopack.spec.models import RunSpec
+from autopack.store import records, runs
+from autopack.store.db import create_db_engine, make_session_factory
+from autopack.store.migrate import ensure_schema
+from autopack.store.transitions import apply_transition
+from autopack.store.views import (
+    ApprovalView,
+    AttemptView,
+    EventView,
+    LlmCallView,
+    RunDetail,
+    RunSummary,
+)
+
+
+class Store:
+    """Persistence for runs and everything recorded about them."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._sessions = make_session_factory(engine)
+
+    @classmethod
+    def open(cls, settings: Settings, *, migrate: bool | None = None) -> Store:
+        """Connect to the configured database, upgrading its schema when allowed."""
+        url = settings.resolved_database_url()
+        if url.startswith("sqlite") and settings.database_url is None:
+            settings.ensure_data_dir()
+        engine = create_db_engine(url, sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms)
+        if settings.auto_migrate if migrate is None else migrate:
+            ensure_schema(engine)
+        return cls(engine)
+
+    def close(self) -> None:
+        """Release pooled connections."""
+        self.engine.dispose()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """A session in one transaction: committed on success, rolled back on error."""
+        with self._sessions() as session, session.begin():
+            yield session
+
+    # runs -----------------------------------------------------------------------------
+    def create_run(
+        self, spec: RunSpec, strategy: RunStrategy, *, shape: str | None = None, actor: str = "cli"
+    ) -> RunDetail:
+        """Persist a validated run with its compiled strategy; returns the stored run."""
+        with self.transaction() as session:
+            runs.create_run(session, spec, strategy, shape=shape, actor=actor)
+            return runs.get_run(session, spec.run_id)
+
+    def get_run(self, run_id: str) -> RunDetail:
+        """A run with tiers and phases."""
+        with self.transaction() as session:
+            return runs.get_run(session, run_id)
+
+    def list_runs(self, *, state: str | None = None, limit: int = 50) -> list[RunSummary]:
+        """Newest runs first."""
+        with self.transaction() as session:
+            return runs.list_runs(session, state=state, limit=limit)
+
+    def events(
+        self, run_id: str, *, entity: str | None = None, key: str | None = None
+    ) -> list[EventView]:
+        """A run's events in order."""
+        with self.transaction() as session:
+            return runs.list_events(session, run_id, entity=entity, key=key)
+
+    # state changes --------------------------------------------------------------------
+    def transition(
+        self,
+        machine: Machine,
+        run_id: str,
+        key: str,
+        to_state: str,
+        *,
+        reason: str,
+        actor: str,
+        explicit: bool = False,
+    ) -> EventView:
+        """Change one state through the table, with its event, in its own transaction."""
+        with self.transaction() as session:
+            event = apply_transition(
+                session,
+                machine,
+                run_id,
+                key,
+                to_state,
+                reason=reason,
+                actor=actor,
+                explicit=explicit,
+            )
+            return EventView.model_validate(event)
+
+    def transition_run(self, run_id: str, to_state: str, **kw: Any) -> EventView:
+        """Change a run's state."""
+        return self.transition(Machine.RUN, run_id, run_id, to_state, **kw)
+
+    def transition_tier(self, run_id: str, tier_id: str, to_state: str, **kw: Any) -> EventView:
+        """Change a tier's state."""
+        return self.transition(Machine.TIER, run_id, tier_id, to_state, **kw)
+
+    def transition_phase(self, run_id: str, phase_id: str, to_state: str, **kw: Any) -> EventView:
+        """Change a phase's state."""
+        return self.transition(Machine.PHASE, run_id, phase_id, to_state, **kw)
+
+    # attempts, calls, approvals ---------------------------------------------------------
+    def start_attempt(
+        self, run_id: str, phase_id: str, *, builder_model: str | None = None
+    ) -> AttemptView:
+        """Open the next attempt of a phase."""
+        with self.transaction() as session:
+            return records.start_attempt(session, run_id, phase_id, builder_model=builder_model)
+
+    def finish_attempt(self, attempt_id: int, **results: Any) -> AttemptView:
+        """Close an attempt with its outcomes and tokens."""
+        with self.transaction() as session:
+            return records.finish_attempt(session, attempt_id, **results)
+
+    def attempts(self, run_id: str, phase_id: str) -> list[AttemptView]:
+        """A phase's attempts."""
+        with self.transaction() as session:
+            return records.list_attempts(session, run_id, phase_id)
+
+    def record_llm_call(self, **fields: Any) -> LlmCallView:
+        """Append a model call to the ledger."""
+        with self.transaction() as session:
+            return records.record_llm_call(session, **fields)
+
+    def llm_calls(self, run_id: str) -> list[LlmCallView]:
+        """A run's model calls."""
+        with self.transaction() as session:
+            return records.list_llm_calls(session, run_id)
+
+    def request_approval(self, run_id: str, phase_id: str | None, *, reason: str) -> ApprovalView:
+        """Open a pending approval."""
+        with self.transaction() as session:
+            return records.request_approval(session, run_id, phase_id, reason=reason)
+
+    def decide_approval(
+        self, approval_id: int, *, approve: bool, decided_by: str, note: str | None = None
+    ) -> ApprovalView:
+        """Approve or reject once."""
+        with self.transaction() as session:
+            return records.decide_approval(
+                session, approval_id, approve=approve, decided_by=decided_by, note=note
+            )
+
+    def approvals(
+        self, *, status: str | None = "pending", run_id: str | None = None
+    ) -> list[ApprovalView]:
+        """Approvals filtered by status and run."""
+        with self.transaction() as session:
+            return records.list_approvals(session, status=status, run_id=run_id)
+
+    def total_cost(self, run_id: str) -> Decimal:
+        """Sum of a run's model call costs."""
+        return sum((c.cost_usd for c in self.llm_calls(run_id)), Decimal(0))
