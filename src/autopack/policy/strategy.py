@@ -129,7 +129,9 @@ class RunStrategy(_Strict):
 
 
 def _short(tokens: int) -> str:
-    return f"{tokens // 1000}k" if tokens >= 1000 and tokens % 1000 == 0 else str(tokens)
+    if tokens < 1000:
+        return str(tokens)
+    return f"{tokens / 1000:.1f}".removesuffix(".0") + "k"
 
 
 def _deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
@@ -284,9 +286,10 @@ class StrategyEngine:
                     )
                 phases[phase.phase_id] = strategy
                 total += strategy.incident_token_cap
-            budgets[tier.tier_id] = min(
-                spec.token_cap, max(1, math.floor(total * profile.tier_budget_factor))
-            )
+            # Never below the largest single phase cap: one phase must fit in its tier.
+            largest = max(phases[p.phase_id].incident_token_cap for p in tier.phases)
+            scaled = max(largest, math.floor(total * profile.tier_budget_factor))
+            budgets[tier.tier_id] = min(spec.token_cap, scaled)
         return RunStrategy(
             safety_profile=spec.safety_profile,
             phases=phases,

@@ -19,8 +19,8 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
-    field_validator,
     ValidationInfo,
+    field_validator,
     model_validator,
 )
 
@@ -315,8 +315,7 @@ class RunSpec(_Frozen):
         if issues:
             raise ValueError(
                 "; ".join(
-                    f"{format_path(i.path)}: {i.render(format_path(i.other or ()))}"
-                    for i in issues
+                    f"{format_path(i.path)}: {i.render(format_path(i.other or ()))}" for i in issues
                 )
             )
         return self
