@@ -373,6 +373,9 @@ def _negatives(change: dict, rng: random.Random) -> list[dict]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seed", type=int, default=20240601)
+    parser.add_argument(
+        "--out", type=Path, default=OUT, help="where to write (another seed = held-out set)"
+    )
     args = parser.parse_args()
     rng = random.Random(args.seed)
     changes = _changes(rng)
@@ -422,7 +425,7 @@ def main() -> None:
             }
         )
     # mtime=0: the same sources give byte-identical output.
-    with io.TextIOWrapper(gzip.GzipFile(OUT, "wb", mtime=0), encoding="utf-8") as fh:
+    with io.TextIOWrapper(gzip.GzipFile(args.out, "wb", mtime=0), encoding="utf-8") as fh:
         for key, text in sorted(blobs.items()):
             fh.write(json.dumps({"blob": key, "text": text}) + "\n")
         for rec in records:
@@ -430,7 +433,7 @@ def main() -> None:
     pos = sum(1 for r in records if r["expect"] == "apply")
     print(
         f"{len(changes)} real changes; {len(records)} cases ({pos} positive, "
-        f"{len(records) - pos} negative); {OUT} {OUT.stat().st_size // 1024} KiB"
+        f"{len(records) - pos} negative); {args.out} {args.out.stat().st_size // 1024} KiB"
     )
 
 
