@@ -124,6 +124,11 @@ class Settings(BaseSettings):
         validation_alias=_env("AUTOPACK_STRATEGY_FILE"),
         description="Strategy overrides (default: <data_dir>/strategy.yaml when present).",
     )
+    governance_file: Path | None = Field(
+        default=None,
+        validation_alias=_env("AUTOPACK_GOVERNANCE_FILE"),
+        description="Governance additions (default: <data_dir>/governance.yaml when present).",
+    )
     auto_migrate: bool = Field(
         default=True,
         validation_alias=_env("AUTOPACK_AUTO_MIGRATE"),
@@ -178,6 +183,13 @@ class Settings(BaseSettings):
         if self.strategy_file is not None:
             return self.strategy_file
         candidate = self.data_dir / "strategy.yaml"
+        return candidate if candidate.is_file() else None
+
+    def resolved_governance_file(self) -> Path | None:
+        """The project's governance file, if any."""
+        if self.governance_file is not None:
+            return self.governance_file
+        candidate = self.data_dir / "governance.yaml"
         return candidate if candidate.is_file() else None
 
     def ensure_data_dir(self) -> Path:

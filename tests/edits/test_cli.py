@@ -56,9 +56,9 @@ def test_stdin_and_json_failure_exit_1(tmp_path):
     result = runner.invoke(app, ["apply", "--root", str(root), "--json", "-"], input=bad)
     assert result.exit_code == 1
     data = json.loads(result.stdout)
-    assert data["ok"] is False
-    assert data["errors"][0]["code"] == "no_match"
-    assert data["errors"][0]["did_you_mean"]
+    assert data["ok"] is False and data["outcome"] == "refused_edits"
+    assert data["edits"]["errors"][0]["code"] == "no_match"
+    assert data["edits"]["errors"][0]["did_you_mean"]
     assert (root / "src" / "app.py").read_text() == 'def greet():\n    return "hi"\n'
 
 
@@ -67,3 +67,40 @@ def test_usage_errors_exit_2(tmp_path):
     result = runner.invoke(app, ["apply", "--root", str(tmp_path), str(tmp_path / "missing")])
     assert result.exit_code == 2
     assert runner.invoke(app, ["apply", "--bogus"]).exit_code == 2
+
+
+def test_scope_and_protect_refuse_with_the_rule_named(tmp_path):
+    root = _repo(tmp_path)
+    answer = tmp_path / "answer.md"
+    answer.write_text(ANSWER)
+    before = (root / "src" / "app.py").read_text()
+    out_of_scope = runner.invoke(
+        app, ["apply", "--root", str(root), "--scope", "docs/", str(answer)]
+    )
+    assert out_of_scope.exit_code == 1
+    assert "scope.outside" in out_of_scope.stderr
+    protected = runner.invoke(
+        app, ["apply", "--root", str(root), "--protect", "src/*.py", "--json", str(answer)]
+    )
+    assert protected.exit_code == 1
+    data = json.loads(protected.stdout)
+    assert data["outcome"] == "refused_policy"
+    assert data["governance"][0]["rule"] == "protected.deny"
+    assert (root / "src" / "app.py").read_text() == before
+    ok = runner.invoke(app, ["apply", "--root", str(root), "--scope", "src/", str(answer)])
+    assert ok.exit_code == 0, ok.stderr
+
+
+def test_default_protections_and_approval_exit_3(tmp_path):
+    root = _repo(tmp_path)
+    env = "Writing secrets.\n\n.env\n```\nTOKEN=x\n```\n"
+    refused = runner.invoke(app, ["apply", "--root", str(root), "-"], input=env)
+    assert refused.exit_code == 1 and "protected.deny" in refused.stderr
+    assert not (root / ".env").exists()
+    workflow = ".github/workflows/ci.yml\n```\non: push\n```\n"
+    waiting = runner.invoke(app, ["apply", "--root", str(root), "-"], input=workflow)
+    assert waiting.exit_code == 3 and "--approve" in waiting.stderr
+    assert not (root / ".github").exists()
+    approved = runner.invoke(app, ["apply", "--root", str(root), "--approve", "-"], input=workflow)
+    assert approved.exit_code == 0
+    assert (root / ".github" / "workflows" / "ci.yml").read_text() == "on: push\n"

@@ -159,3 +159,9 @@ def test_unclosed_whole_file_fence_is_an_error():
 
 def test_prose_sentence_is_not_a_path():
     assert parse_answer("Here is the updated file:\n```python\nx = 1\n```\n").edits == ()
+
+
+def test_dotfiles_are_whole_file_paths_but_dots_alone_are_not():
+    parsed = parse_answer(".gitignore\n```\n*.pyc\n```\n\n...\n```\nnot a file\n```\n")
+    assert [e.path for e in parsed.edits] == [".gitignore"]
+    assert isinstance(parsed.edits[0], WholeFile) and parsed.edits[0].content == ("*.pyc",)

@@ -16,12 +16,12 @@ from pathlib import Path
 
 from autopack.edits.errors import EditError, ErrorCode
 from autopack.edits.model import ApplyResult, EditStatus, RenameFile, UnifiedDiff
-from autopack.edits.parse import parse_answer
+from autopack.edits.parse import ParsedAnswer, parse_answer
 from autopack.edits.pipeline import apply_edits
 from autopack.edits.text import normalize_path
 from autopack.edits.workspace import PathPredicate
 
-__all__ = ["apply_to_directory"]
+__all__ = ["answer_paths", "apply_to_directory", "read_files", "write_files"]
 
 
 def _inside(root: Path, rel: str) -> Path:
@@ -34,7 +34,22 @@ def _inside(root: Path, rel: str) -> Path:
     return target
 
 
-def _read_named(root: Path, paths: set[str]) -> tuple[dict[str, bytes], list[EditError]]:
+def answer_paths(parsed: ParsedAnswer) -> set[str]:
+    """Every path an answer names (sources, targets and a diff's alternative spellings)."""
+    names: set[str] = set()
+    for edit in parsed.edits:
+        names.add(edit.path)
+        if isinstance(edit, UnifiedDiff):
+            names.update(edit.alternatives)
+            if edit.new_path:
+                names.add(edit.new_path)
+        if isinstance(edit, RenameFile):
+            names.add(edit.new_path)
+    return names
+
+
+def read_files(root: Path, paths: set[str]) -> tuple[dict[str, bytes], list[EditError]]:
+    """Read the named regular files under ``root`` (missing ones are simply absent)."""
     files: dict[str, bytes] = {}
     errors: list[EditError] = []
     for raw in sorted(paths):
@@ -65,16 +80,7 @@ def apply_to_directory(
     """
     root_path = Path(root).resolve()
     parsed = parse_answer(answer)
-    names: set[str] = set()
-    for edit in parsed.edits:
-        names.add(edit.path)
-        if isinstance(edit, UnifiedDiff):
-            names.update(edit.alternatives)
-            if edit.new_path:
-                names.add(edit.new_path)
-        if isinstance(edit, RenameFile):
-            names.add(edit.new_path)
-    files, read_errors = _read_named(root_path, names)
+    files, read_errors = read_files(root_path, answer_paths(parsed))
     # Paths that resolve outside root (symlinks) are refused per edit, like governance does.
     escaping = {e.path for e in read_errors if e.code is ErrorCode.UNSAFE_PATH and e.path}
 
@@ -88,7 +94,7 @@ def apply_to_directory(
     if not result.ok or check:
         return result
     try:
-        _commit(root_path, result.files)
+        write_files(root_path, result.files)
     except OSError as exc:
         err = EditError(ErrorCode.IO_ERROR, f"writing failed, nothing changed: {exc}")
         return ApplyResult(False, False, result.edits, (err,), {})
@@ -96,8 +102,11 @@ def apply_to_directory(
     return ApplyResult(True, True, edits, (), result.files)
 
 
-def _commit(root: Path, changes: dict[str, str | None]) -> None:
-    """Write all changes or none: temp files first, then renames, with rollback."""
+def write_files(root: Path, changes: dict[str, str | None]) -> None:
+    """Write all changes or none: temp files first, then renames, with rollback.
+
+    ``None`` deletes a file. Raises ``OSError`` (nothing changed) or ``EditError``.
+    """
     staged: list[tuple[Path, Path | None]] = []  # (target, temp file or None to delete)
     try:
         for rel, text in sorted(changes.items()):

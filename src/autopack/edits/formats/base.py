@@ -80,7 +80,8 @@ def path_from_line(line: str, *, strict: bool = True) -> str | None:
     """The file path a line names on its own (markdown decorations allowed), else ``None``.
 
     ``strict`` (used for whole files, where a false positive would overwrite a file with an
-    example) also requires a ``.`` or ``/`` in the name, or a well-known bare file name.
+    example) also requires a ``.`` or ``/`` in the name, a dotfile name (``.gitignore``) or a
+    well-known bare file name.
     """
     text = line.strip()
     text = text.lstrip("#").strip()
@@ -93,8 +94,10 @@ def path_from_line(line: str, *, strict: bool = True) -> str | None:
                 break
     if not text or not _PATH.match(text) or text.endswith("."):
         return None
-    if strict and "/" not in text and "." not in text.strip(".") and text not in _BARE_NAMES:
-        return None
+    dotfile = len(text) > 1 and text[0] == "." and text[1] not in "./"  # .env, .gitignore
+    if strict and "/" not in text and "." not in text.strip(".") and not dotfile:
+        if text not in _BARE_NAMES:
+            return None
     if text in ("...", "..") or "://" in text:
         return None
     return text
