@@ -18,7 +18,7 @@ def snapshot_tree(root: Path) -> dict[str, Entry]:
             rel = path.relative_to(root).as_posix()
             info = path.lstat()
             if stat.S_ISLNK(info.st_mode):
-                out[rel] = ("link", info.st_mode, os.readlink(path).encode())
+                out[rel] = ("link", info.st_mode, str(path.readlink()).encode())
             elif stat.S_ISREG(info.st_mode):
                 out[rel] = ("file", info.st_mode, path.read_bytes())
             elif stat.S_ISDIR(info.st_mode):

@@ -95,9 +95,9 @@ def path_from_line(line: str, *, strict: bool = True) -> str | None:
     if not text or not _PATH.match(text) or text.endswith("."):
         return None
     dotfile = len(text) > 1 and text[0] == "." and text[1] not in "./"  # .env, .gitignore
-    if strict and "/" not in text and "." not in text.strip(".") and not dotfile:
-        if text not in _BARE_NAMES:
-            return None
+    plain = "/" not in text and "." not in text.strip(".") and not dotfile
+    if strict and plain and text not in _BARE_NAMES:
+        return None
     if text in ("...", "..") or "://" in text:
         return None
     return text
