@@ -136,3 +136,27 @@ def test_malformed_project_file_is_located(tmp_path: Path, text: str, message: s
     extra.write_text(text)
     with pytest.raises(GovernanceConfigError, match=message):
         GovernanceConfig.load(extra)
+
+
+def test_for_phase_uses_scope_protections_and_strategy(config: GovernanceConfig) -> None:
+    from autopack.policy.strategy import StrategyEngine
+    from autopack.spec.models import PhaseSpec, SafetyProfile
+
+    phase = PhaseSpec.model_validate(
+        {
+            "phase_id": "p",
+            "phase_index": 0,
+            "name": "p",
+            "task_category": "schema_contract_change",
+            "scope": {"paths": ["api/"], "protected_paths": ["api/v1/"]},
+        }
+    )
+    strategy = StrategyEngine.load().compile(phase, SafetyProfile.NORMAL)
+    p = GovernancePolicy.for_phase(config, phase.scope, strategy)
+    assert p.check_path("api/v1/routes.py").rule == "protected.deny"
+    decision = p.check_path("api/v2/routes.py")
+    assert (decision.verdict, decision.rule) == (Verdict.NEEDS_APPROVAL, "strategy.approval")
+    assert "high-risk" in decision.reason
+    assert p.check_path("web/app.py").rule == "scope.outside"
+    plain = GovernancePolicy.for_phase(config, phase.scope)
+    assert plain.check_path("api/v2/routes.py").verdict is Verdict.ALLOW

@@ -34,14 +34,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from autopack.spec.models import normalize_rel_path
+from autopack.config.loader import load_config
+from autopack.policy.strategy import PhaseStrategy
+from autopack.spec.models import Scope, normalize_rel_path
 
 Operation = Literal["write", "delete", "rename_from", "rename_to"]
 
@@ -80,41 +80,21 @@ class GovernanceConfig(BaseModel):
     @classmethod
     def load(cls, override_path: Path | None = None) -> GovernanceConfig:
         """Packaged defaults, extended by a project file when given."""
-        text = resources.files("autopack.config").joinpath("governance.yaml").read_text()
-        data = _yaml_mapping(text, "governance.yaml (packaged)")
-        source = "governance.yaml (packaged)"
-        if override_path is not None:
-            try:
-                extra = _yaml_mapping(override_path.read_text(encoding="utf-8"), str(override_path))
-            except OSError as exc:
-                raise GovernanceConfigError(
-                    f"{override_path}: cannot read: {exc.strerror}"
-                ) from exc
-            for key, value in extra.items():
-                if key in ("deny", "approval") and isinstance(value, list):
-                    data[key] = [*data.get(key, []), *value]
-                else:
-                    data[key] = value
-            source = str(override_path)
-        try:
-            return cls.model_validate(data)
-        except ValidationError as exc:
-            lines = [
-                f"{source}: {'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
-            ]
-            raise GovernanceConfigError("\n".join(lines)) from exc
+        return load_config(
+            cls, "governance.yaml", override_path, error=GovernanceConfigError, merge=_extend
+        )
 
 
-def _yaml_mapping(text: str, source: str) -> dict[str, Any]:
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise GovernanceConfigError(f"{source}: not valid YAML: {exc}") from exc
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise GovernanceConfigError(f"{source}: the top level must be a mapping")
-    return data
+def _extend(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    """Pattern lists are extended (a project cannot drop a packaged protection); the rest
+    replaces."""
+    out = dict(base)
+    for key, value in extra.items():
+        if key in ("deny", "approval") and isinstance(value, list):
+            out[key] = [*out.get(key, []), *value]
+        else:
+            out[key] = value
+    return out
 
 
 @lru_cache(maxsize=512)
@@ -228,6 +208,23 @@ class GovernancePolicy:
             except ValueError:
                 continue  # an invalid scope entry grants nothing
         object.__setattr__(self, "_scope", tuple(clean))
+
+    @classmethod
+    def for_phase(
+        cls, config: GovernanceConfig, scope: Scope, strategy: PhaseStrategy | None = None
+    ) -> GovernancePolicy:
+        """The policy for a phase: its scope and protected paths, its strategy's approval."""
+        approval = bool(strategy and strategy.approval_required)
+        reason = "the phase's strategy requires approval"
+        if strategy is not None and strategy.high_risk:
+            reason = f"{strategy.category!r} is a high-risk category: a person approves writes"
+        return cls(
+            config,
+            scope_paths=tuple(scope.paths),
+            protected_paths=tuple(scope.protected_paths),
+            approval_required=approval,
+            approval_reason=reason,
+        )
 
     def check_path(self, raw: str, operation: Operation = "write") -> PathDecision:
         """Decide one path for one operation."""

@@ -11,13 +11,12 @@ high-risk category demands: only the project's strategy file can do that.
 from __future__ import annotations
 
 import math
-from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
+from autopack.config.loader import deep_merge, load_config
 from autopack.spec.models import Complexity, PhaseSpec, RunSpec, SafetyProfile
 
 CiProfile = Literal["normal", "strict"]
@@ -134,23 +133,13 @@ def _short(tokens: int) -> str:
     return f"{tokens / 1000:.1f}".removesuffix(".0") + "k"
 
 
-def _deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
-    out = dict(base)
-    for key, value in override.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = _deep_merge(out[key], value)
-        else:
-            out[key] = value
-    return out
-
-
 def _merge_override(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
     """Merge a project file over the packaged defaults, key by key.
 
     A project's ``categories.<c>.all`` value also beats the packaged per-complexity value of
     the same key, so ``all: {builder_attempts: 9}`` means 9 for every complexity.
     """
-    base = _deep_merge(base, {})
+    base = deep_merge(base, {})
     for name, cat in (override.get("categories") or {}).items():
         packaged = (base.get("categories") or {}).get(name)
         if not isinstance(cat, dict) or not isinstance(packaged, dict):
@@ -159,27 +148,7 @@ def _merge_override(base: dict[str, Any], override: dict[str, Any]) -> dict[str,
         for level in ("low", "medium", "high"):
             if isinstance(packaged.get(level), dict):
                 packaged[level] = {k: v for k, v in packaged[level].items() if k not in keys}
-    return _deep_merge(base, override)
-
-
-def _format_validation(exc: ValidationError, source: str) -> str:
-    lines = []
-    for err in exc.errors():
-        loc = ".".join(str(p) for p in err["loc"])
-        lines.append(f"{source}: {loc}: {err['msg']}")
-    return "\n".join(lines)
-
-
-def _read_yaml(text: str, source: str) -> dict[str, Any]:
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise StrategyConfigError(f"{source}: not valid YAML: {exc}") from exc
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise StrategyConfigError(f"{source}: the top level must be a mapping")
-    return data
+    return deep_merge(base, override)
 
 
 class StrategyEngine:
@@ -194,20 +163,13 @@ class StrategyEngine:
     @classmethod
     def load(cls, override_path: Path | None = None) -> StrategyEngine:
         """Packaged defaults, merged with a project override file when given."""
-        text = resources.files("autopack.config").joinpath("strategy.yaml").read_text()
-        data = _read_yaml(text, "strategy.yaml (packaged)")
-        source = "strategy.yaml (packaged)"
-        if override_path is not None:
-            try:
-                override_text = Path(override_path).read_text(encoding="utf-8")
-            except OSError as exc:
-                raise StrategyConfigError(f"{override_path}: cannot read: {exc.strerror}") from exc
-            data = _merge_override(data, _read_yaml(override_text, str(override_path)))
-            source = str(override_path)
-        try:
-            config = StrategyConfig.model_validate(data)
-        except ValidationError as exc:
-            raise StrategyConfigError(_format_validation(exc, source)) from exc
+        config = load_config(
+            StrategyConfig,
+            "strategy.yaml",
+            override_path,
+            error=StrategyConfigError,
+            merge=_merge_override,
+        )
         return cls(config)
 
     def is_high_risk(self, category: str) -> bool:

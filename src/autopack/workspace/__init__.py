@@ -1,0 +1,37 @@
+"""The governed repository: an integration branch in its own worktree.
+
+Work happens on ``autonomous/<run_id>`` checked out under ``<data_dir>/worktrees/<run_id>``;
+the user's checkout is never touched. :func:`governed_apply` writes a model's answer there
+under governance (all or nothing, with integrity checks). Each phase attempt starts from a
+snapshot ref, is rolled back exactly on failure, and lands as one commit with ``Autopack-*``
+trailers.
+
+Exceptions: :class:`WorkspaceError` (``code`` says which) and its subclass
+:class:`GitError` (argv, returncode, stderr); see :mod:`autopack.workspace.errors`.
+"""
+
+from autopack.workspace.apply import ApplyOutcome, GovernedApplyResult, governed_apply
+from autopack.workspace.cleanup import cleanup_runs
+from autopack.workspace.errors import GitError, WorkspaceError
+from autopack.workspace.git import Git
+from autopack.workspace.integration import AUTOPACK_IDENTITY, IntegrationWorkspace
+from autopack.workspace.integrity import IntegrityIssue, check_integrity
+from autopack.workspace.journal import BRANCH_PREFIX, validate_id
+from autopack.workspace.trailers import PhaseCommit
+
+__all__ = [
+    "AUTOPACK_IDENTITY",
+    "BRANCH_PREFIX",
+    "ApplyOutcome",
+    "Git",
+    "GitError",
+    "GovernedApplyResult",
+    "IntegrationWorkspace",
+    "IntegrityIssue",
+    "PhaseCommit",
+    "WorkspaceError",
+    "check_integrity",
+    "cleanup_runs",
+    "governed_apply",
+    "validate_id",
+]
