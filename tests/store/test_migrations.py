@@ -15,7 +15,16 @@ from autopack.store.migrate import (
 )
 from autopack.store.models import Base
 
-TABLES = {"runs", "tiers", "phases", "attempts", "events", "llm_calls", "approvals"}
+TABLES = {
+    "runs",
+    "tiers",
+    "phases",
+    "attempts",
+    "events",
+    "llm_calls",
+    "approvals",
+    "budget_reservations",
+}
 
 
 def test_upgrade_creates_every_table_and_index(db_url: str) -> None:

@@ -9,31 +9,39 @@ import pytest
 from autopack.store import ApprovalStateError, NotFoundError, Store
 
 
-def test_attempts_are_numbered_and_roll_tokens_up(store: Store, created_run: str) -> None:
+def test_attempts_are_numbered_and_calls_roll_tokens_up(store: Store, created_run: str) -> None:
     first = store.start_attempt(created_run, "p0-0", builder_model="small")
-    store.finish_attempt(
-        first.id,
-        outcome="ci_fail",
-        ci_outcome="failed",
-        error_class="ci_fail",
+    store.record_llm_call(
+        run_id=created_run,
+        phase_id="p0-0",
+        attempt_id=first.id,
+        provider="scripted",
+        model="small",
+        role="builder",
         tokens_in=1000,
         tokens_out=200,
     )
+    store.finish_attempt(first.id, outcome="ci_fail", ci_outcome="failed", error_class="ci_fail")
     second = store.start_attempt(created_run, "p0-0", builder_model="large")
-    done = store.finish_attempt(
-        second.id,
-        outcome="success",
-        auditor_model="judge",
-        auditor_outcome="approved",
+    store.record_llm_call(
+        run_id=created_run,
+        phase_id="p0-0",
+        attempt_id=second.id,
+        provider="scripted",
+        model="large",
+        role="builder",
         tokens_in=300,
         tokens_out=50,
+    )
+    done = store.finish_attempt(
+        second.id, outcome="success", auditor_model="judge", auditor_outcome="approved"
     )
     assert (first.attempt_index, second.attempt_index) == (1, 2)
     assert done.finished_at is not None and done.duration_ms is not None
     attempts = store.attempts(created_run, "p0-0")
-    assert [(a.builder_model, a.outcome) for a in attempts] == [
-        ("small", "ci_fail"),
-        ("large", "success"),
+    assert [(a.builder_model, a.outcome, a.tokens_in, a.tokens_out) for a in attempts] == [
+        ("small", "ci_fail", 1000, 200),
+        ("large", "success", 300, 50),
     ]
     run = store.get_run(created_run)
     assert run.tokens_used == 1550
@@ -43,8 +51,8 @@ def test_attempts_are_numbered_and_roll_tokens_up(store: Store, created_run: str
 
 def test_finish_attempt_rejects_unknown_fields(store: Store, created_run: str) -> None:
     attempt = store.start_attempt(created_run, "p0-0")
-    with pytest.raises(ValueError, match="unknown attempt fields: colour"):
-        store.finish_attempt(attempt.id, colour="blue")
+    with pytest.raises(ValueError, match="unknown attempt fields: colour, tokens_in"):
+        store.finish_attempt(attempt.id, colour="blue", tokens_in=5)
 
 
 def test_llm_calls_are_ledgered_with_cost(store: Store, created_run: str) -> None:

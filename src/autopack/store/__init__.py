@@ -5,6 +5,7 @@ change goes through :func:`autopack.store.transitions.apply_transition`, which c
 transition table and writes an event in the same transaction.
 """
 
+from autopack.store.budget import BudgetExhaustedError, Reservation, ReservationError, ScopeBudget
 from autopack.store.errors import ApprovalStateError, NotFoundError, RunExistsError, StoreError
 from autopack.store.migrate import SchemaError
 from autopack.store.models import DirectStateWriteError
@@ -12,10 +13,14 @@ from autopack.store.service import Store
 
 __all__ = [
     "ApprovalStateError",
+    "BudgetExhaustedError",
     "DirectStateWriteError",
     "NotFoundError",
+    "Reservation",
+    "ReservationError",
     "RunExistsError",
     "SchemaError",
+    "ScopeBudget",
     "Store",
     "StoreError",
 ]

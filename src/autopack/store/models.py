@@ -266,3 +266,28 @@ class Approval(Base):
     decided_at: Mapped[datetime | None]
     decided_by: Mapped[str | None] = mapped_column(String(128))
     decision_note: Mapped[str | None] = mapped_column(Text)
+
+
+class BudgetReservation(Base):
+    """Tokens set aside for one model call before it is made (see autopack.store.budget).
+
+    ``open`` reservations count against the phase, tier and run caps together with the
+    tokens already used; settling records the actual usage and frees the difference.
+    """
+
+    __tablename__ = "budget_reservations"
+    __table_args__ = (Index("ix_budget_reservations_run_id_status", "run_id", "status"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"))
+    tier_pk: Mapped[int | None] = mapped_column(ForeignKey("tiers.id", ondelete="CASCADE"))
+    phase_pk: Mapped[int | None] = mapped_column(ForeignKey("phases.id", ondelete="CASCADE"))
+    role: Mapped[str] = mapped_column(String(32))
+    model: Mapped[str] = mapped_column(String(128))
+    tokens: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    actual_tokens: Mapped[int | None] = mapped_column(BigInteger)
+    llm_call_id: Mapped[int | None] = mapped_column(ForeignKey("llm_calls.id", ondelete="SET NULL"))
+    reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    settled_at: Mapped[datetime | None]

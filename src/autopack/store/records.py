@@ -25,8 +25,6 @@ ATTEMPT_RESULT_FIELDS = frozenset(
         "outcome",
         "error_class",
         "error_message",
-        "tokens_in",
-        "tokens_out",
     }
 )
 
@@ -63,7 +61,11 @@ def start_attempt(
 
 
 def finish_attempt(session: Session, attempt_id: int, **results: Any) -> AttemptView:
-    """Record what each role concluded; tokens are added to the phase, tier and run."""
+    """Record what each role concluded.
+
+    Tokens are not given here: every model call's usage reaches the attempt, phase, tier and
+    run through :func:`record_llm_call` (the ledger's settle), so nothing is counted twice.
+    """
     unknown = set(results) - ATTEMPT_RESULT_FIELDS
     if unknown:
         raise ValueError(f"unknown attempt fields: {', '.join(sorted(unknown))}")
@@ -75,12 +77,6 @@ def finish_attempt(session: Session, attempt_id: int, **results: Any) -> Attempt
     now = utcnow()
     attempt.finished_at = now
     attempt.duration_ms = int((now - attempt.started_at).total_seconds() * 1000)
-    tokens = int(results.get("tokens_in", 0)) + int(results.get("tokens_out", 0))
-    if tokens:
-        phase = attempt.phase
-        phase.tokens_used += tokens
-        phase.tier.tokens_used += tokens
-        phase.run.tokens_used += tokens
     session.flush()
     return AttemptView.model_validate(attempt)
 
@@ -107,9 +103,23 @@ def record_llm_call(
     status: str = "ok",
     error_class: str | None = None,
 ) -> LlmCallView:
-    """Append one model call to the usage ledger."""
-    if run_id is not None and session.get(Run, run_id) is None:
+    """Append one model call and add its tokens to its attempt, phase, tier and run."""
+    run = session.get(Run, run_id) if run_id is not None else None
+    if run_id is not None and run is None:
         raise NotFoundError("run", run_id)
+    phase = _phase(session, run_id, phase_id) if run_id and phase_id else None
+    attempt = session.get(Attempt, attempt_id) if attempt_id is not None else None
+    if attempt_id is not None and attempt is None:
+        raise NotFoundError("attempt", str(attempt_id))
+    tokens = int(tokens_in) + int(tokens_out)
+    if run is not None:
+        run.tokens_used += tokens
+    if phase is not None:
+        phase.tokens_used += tokens
+        phase.tier.tokens_used += tokens
+    if attempt is not None:
+        attempt.tokens_in += int(tokens_in)
+        attempt.tokens_out += int(tokens_out)
     call = LlmCall(
         run_id=run_id,
         phase_id=phase_id,

@@ -20,7 +20,8 @@ from autopack.policy.states import Machine
 from autopack.policy.strategy import RunStrategy
 from autopack.settings import Settings
 from autopack.spec.models import RunSpec
-from autopack.store import records, runs
+from autopack.store import budget, records, runs
+from autopack.store.budget import Reservation, ScopeBudget
 from autopack.store.db import create_db_engine, make_session_factory
 from autopack.store.migrate import ensure_schema
 from autopack.store.transitions import apply_transition
@@ -174,6 +175,34 @@ class Store:
         """Approvals filtered by status and run."""
         with self.transaction() as session:
             return records.list_approvals(session, status=status, run_id=run_id)
+
+    # budget ledger ---------------------------------------------------------------------
+    def reserve_budget(
+        self, run_id: str, phase_id: str | None, *, tokens: int, role: str, model: str
+    ) -> Reservation:
+        """Hold tokens for a call against the phase, tier and run caps (or raise)."""
+        with self.transaction() as session:
+            return budget.reserve(session, run_id, phase_id, tokens=tokens, role=role, model=model)
+
+    def settle_budget(self, reservation_id: int, **usage: Any) -> LlmCallView:
+        """Record a call's real usage and free the rest of its reservation."""
+        with self.transaction() as session:
+            return budget.settle(session, reservation_id, **usage)
+
+    def release_budget(self, reservation_id: int, *, reason: str) -> None:
+        """Free a reservation whose call produced no usage."""
+        with self.transaction() as session:
+            budget.release(session, reservation_id, reason=reason)
+
+    def release_stale_reservations(self, run_id: str, *, reason: str = "worker restarted") -> int:
+        """Free every open reservation of a run (on resume after a crash)."""
+        with self.transaction() as session:
+            return budget.release_stale(session, run_id, reason=reason)
+
+    def budgets(self, run_id: str, phase_id: str | None = None) -> list[ScopeBudget]:
+        """Cap, used and reserved tokens of the run (and the phase's tier and phase)."""
+        with self.transaction() as session:
+            return budget.scope_budgets(session, run_id, phase_id)
 
     def total_cost(self, run_id: str) -> Decimal:
         """Sum of a run's model call costs."""
