@@ -7,10 +7,10 @@ import threading
 from decimal import Decimal
 
 import pytest
-from support.specs import make_spec
 
 from autopack.policy.strategy import StrategyEngine
 from autopack.store import BudgetExhaustedError, ReservationError, Store
+from support.specs import make_spec
 
 
 def _caps(store: Store, run_id: str, phase_id: str) -> dict[str, tuple[int, int, int]]:
