@@ -124,6 +124,11 @@ class Settings(BaseSettings):
         validation_alias=_env("AUTOPACK_STRATEGY_FILE"),
         description="Strategy overrides (default: <data_dir>/strategy.yaml when present).",
     )
+    models_file: Path | None = Field(
+        default=None,
+        validation_alias=_env("AUTOPACK_MODELS_FILE"),
+        description="Model registry overrides (default: <data_dir>/models.yaml when present).",
+    )
     governance_file: Path | None = Field(
         default=None,
         validation_alias=_env("AUTOPACK_GOVERNANCE_FILE"),
@@ -183,6 +188,13 @@ class Settings(BaseSettings):
         if self.strategy_file is not None:
             return self.strategy_file
         candidate = self.data_dir / "strategy.yaml"
+        return candidate if candidate.is_file() else None
+
+    def resolved_models_file(self) -> Path | None:
+        """The project's model registry overrides, if any."""
+        if self.models_file is not None:
+            return self.models_file
+        candidate = self.data_dir / "models.yaml"
         return candidate if candidate.is_file() else None
 
     def resolved_governance_file(self) -> Path | None:

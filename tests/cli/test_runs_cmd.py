@@ -33,7 +33,7 @@ def cli(monkeypatch: pytest.MonkeyPatch, workspace: Path):
 def test_version_and_help(cli) -> None:
     assert cli("--version").stdout.strip() == f"autopack {__version__}"
     out = cli("--help").stdout
-    for group in ("spec", "runs", "db", "patch"):
+    for group in ("spec", "runs", "db", "patch", "models"):
         assert group in out
 
 

@@ -31,7 +31,7 @@ def _root(
 
 def build_app() -> typer.Typer:
     """The full command tree."""
-    from autopack.cli import db_cmd, patch_cmd, runs_cmd, spec_cmd
+    from autopack.cli import db_cmd, models_cmd, patch_cmd, runs_cmd, spec_cmd
 
     app = typer.Typer(
         name="autopack",
@@ -45,6 +45,7 @@ def build_app() -> typer.Typer:
     app.add_typer(runs_cmd.app, name="runs", help="List, show and create runs.")
     app.add_typer(db_cmd.app, name="db", help="Database schema management.")
     app.add_typer(patch_cmd.app, name="patch", help="Apply a model's edits to a directory.")
+    app.add_typer(models_cmd.app, name="models", help="List and check the model registry.")
     return app
 
 

@@ -1,0 +1,189 @@
+"""OpenAI and every OpenAI-compatible server over the official ``openai`` SDK.
+
+Speaks the Chat Completions API (``POST {base_url}/chat/completions``), the one Ollama, vLLM,
+llama.cpp server, LM Studio, OpenRouter and GLM endpoints implement. Point ``base_url``
+(``OPENAI_BASE_URL``) at the server. Differences handled here:
+
+- **Missing usage**: some servers omit ``usage``. The counts are then estimated with
+  :func:`~autopack.llm.base.estimate_input_tokens` / :func:`~autopack.llm.base.estimate_tokens`
+  (output capped at ``max_tokens``) and the completion is marked ``usage_estimated=True``.
+- **max_tokens vs max_completion_tokens**: newer OpenAI models (o-series, GPT-5) refuse
+  ``max_tokens``; set ``token_param="max_completion_tokens"`` for them. Compatible servers
+  generally only know ``max_tokens`` (the default).
+- **Keys**: local servers do not check keys, so when ``base_url`` is a loopback address and no
+  key is set, a placeholder is sent instead of failing (``require_api_key`` overrides).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+import openai
+from pydantic import Field
+
+from autopack.llm.base import (
+    Completion,
+    CompletionRequest,
+    ProviderConfig,
+    StopReason,
+    estimate_tokens,
+    run_completion,
+)
+from autopack.llm.errors import AuthenticationError, ProviderError, map_sdk_error
+from autopack.llm.retry import Sleep
+from autopack.settings import Settings
+
+__all__ = ["OpenAIConfig", "OpenAIProvider"]
+
+_FINISH_REASONS: dict[str, StopReason] = {"stop": "end", "length": "max_tokens"}
+_LOOPBACK = {"localhost", "127.0.0.1", "::1", "[::1]"}
+_PLACEHOLDER_KEY = "not-needed-by-local-server"
+
+
+class OpenAIConfig(ProviderConfig):
+    """:class:`ProviderConfig` plus the Chat Completions specifics."""
+
+    token_param: Literal["max_tokens", "max_completion_tokens"] = Field(
+        default="max_tokens",
+        description="Request field carrying the output cap; 'max_completion_tokens' for "
+        "OpenAI reasoning models.",
+    )
+    require_api_key: bool | None = Field(
+        default=None,
+        description="Refuse to start without a key. Default: required unless base_url is a "
+        "loopback address (local servers ignore keys).",
+    )
+
+
+def is_loopback(base_url: str | None) -> bool:
+    """True for ``http://localhost…``, ``http://127.0.0.1…`` and ``http://[::1]…``."""
+    if not base_url:
+        return False
+    host = urlsplit(base_url).hostname or ""
+    return host in _LOOPBACK or host.startswith("127.")
+
+
+class OpenAIProvider:
+    """:class:`~autopack.llm.base.Provider` for OpenAI and OpenAI-compatible servers."""
+
+    def __init__(
+        self,
+        api_key: str | None,
+        *,
+        base_url: str | None = None,
+        config: OpenAIConfig | None = None,
+        sleep: Sleep = time.sleep,
+        name: str = "openai",
+    ) -> None:
+        self.name = name
+        self.config = config or OpenAIConfig()
+        required = self.config.require_api_key
+        if required is None:
+            required = not is_loopback(base_url)
+        if not api_key:
+            if required:
+                raise AuthenticationError("no API key", code="missing_api_key", provider=name)
+            api_key = _PLACEHOLDER_KEY
+        self._api_key = api_key
+        self._sleep = sleep
+        self._client = openai.OpenAI(
+            api_key=api_key,
+            base_url=base_url,
+            max_retries=0,
+            timeout=openai.Timeout(self.config.read_timeout, connect=self.config.connect_timeout),
+        )
+
+    @classmethod
+    def from_settings(cls, settings: Settings, **options: Any) -> OpenAIProvider:
+        """Build from settings; ``options`` are :class:`OpenAIConfig` fields, ``sleep``,
+        ``base_url`` (overrides ``OPENAI_BASE_URL``) and ``provider_name`` (the name reported in
+        completions and logs, e.g. ``"ollama"``; default ``"openai"``)."""
+        sleep = options.pop("sleep", time.sleep)
+        base_url = options.pop("base_url", None) or settings.openai_base_url
+        name = options.pop("provider_name", "openai")
+        config = OpenAIConfig(**options)
+        key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
+        required = config.require_api_key
+        if required is None:
+            required = not is_loopback(base_url)
+        if not key and required:
+            raise AuthenticationError(
+                "OPENAI_API_KEY is not set (set it, or OPENAI_API_KEY_FILE to a file holding "
+                "the key; local servers on 127.0.0.1/localhost need none)",
+                code="missing_api_key",
+                provider=name,
+            )
+        return cls(key, base_url=base_url, config=config, sleep=sleep, name=name)
+
+    def __repr__(self) -> str:
+        return f"OpenAIProvider(name={self.name!r}, base_url={str(self._client.base_url)!r})"
+
+    def complete(self, request: CompletionRequest) -> Completion:
+        """Ask the model; retries per :attr:`config`; raises only ``LlmError``."""
+        return run_completion(
+            request,
+            lambda: self._once(request),
+            provider=self.name,
+            policy=self.config.retry,
+            sleep=self._sleep,
+        )
+
+    def _params(self, request: CompletionRequest) -> dict[str, Any]:
+        params: dict[str, Any] = {
+            "model": request.model,
+            "messages": [{"role": m.role, "content": m.content} for m in request.messages],
+            self.config.token_param: request.max_tokens,
+        }
+        if request.temperature is not None:
+            params["temperature"] = request.temperature
+        if request.stop:
+            params["stop"] = request.stop
+        return params
+
+    def _malformed(self, request: CompletionRequest, why: str) -> ProviderError:
+        return ProviderError(
+            f"unreadable answer: {why}",
+            code="malformed_response",
+            provider=self.name,
+            model=request.model,
+        )
+
+    def _once(self, request: CompletionRequest) -> Completion:
+        try:
+            response = self._client.chat.completions.create(**self._params(request))
+        except (openai.OpenAIError, json.JSONDecodeError) as exc:
+            mapped = map_sdk_error(
+                exc, openai, provider=self.name, model=request.model, secrets=[self._api_key]
+            )
+            if mapped is None:
+                raise
+            raise mapped from None  # the SDK error holds the request (and its auth header)
+        if not isinstance(response, openai.types.chat.ChatCompletion):
+            raise self._malformed(request, "not a Chat Completions response")
+        if not response.choices:
+            raise self._malformed(request, "no choices")
+        choice = response.choices[0]
+        message = choice.message
+        text = (message.content if message else None) or ""
+        usage = response.usage
+        estimated = usage is None or usage.prompt_tokens is None or usage.completion_tokens is None
+        if usage is None or estimated:
+            input_tokens = request.estimated_input_tokens()
+            output_tokens = min(request.max_tokens, estimate_tokens(text))
+        else:
+            input_tokens, output_tokens = usage.prompt_tokens, usage.completion_tokens
+        raw_stop = choice.finish_reason
+        return Completion(
+            text=text,
+            input_tokens=input_tokens,
+            output_tokens=output_tokens,
+            usage_estimated=estimated,
+            stop_reason=_FINISH_REASONS.get(raw_stop or "", "other"),
+            raw_stop_reason=raw_stop,
+            latency_ms=0,
+            provider=self.name,
+            model=response.model or request.model,
+        )
