@@ -7,6 +7,8 @@ agent *decides* (a rejecting verdict, a Doctor action) is a value, never an exce
 
 from __future__ import annotations
 
+from autopack.errors import AutopackError
+
 __all__ = [
     "AgentError",
     "MalformedAnswerError",
@@ -25,19 +27,10 @@ def trim_middle(text: str, limit: int = _RAW_LIMIT) -> str:
     return f"{text[:half]}\n[... {cut} characters cut ...]\n{text[-half:]}"
 
 
-class AgentError(Exception):
+class AgentError(AutopackError):
     """Root of every exception raised by :mod:`autopack.agents`; ``code`` is a stable string."""
 
     code = "agent_error"
-
-    def __init__(self, message: str, *, code: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        if code is not None:
-            self.code = code
-
-    def __str__(self) -> str:
-        return f"{self.message} [{self.code}]"
 
 
 class MalformedAnswerError(AgentError):

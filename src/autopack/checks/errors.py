@@ -9,6 +9,8 @@ the runner turns into report values.
 
 from __future__ import annotations
 
+from autopack.errors import AutopackError
+
 __all__ = [
     "ChecksConfigError",
     "ChecksError",
@@ -18,19 +20,10 @@ __all__ = [
 ]
 
 
-class ChecksError(Exception):
+class ChecksError(AutopackError):
     """Root of every exception raised by :mod:`autopack.checks`; ``code`` is a stable string."""
 
     code = "checks_error"
-
-    def __init__(self, message: str, *, code: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        if code is not None:
-            self.code = code
-
-    def __str__(self) -> str:
-        return f"{self.message} [{self.code}]"
 
 
 class ChecksConfigError(ChecksError):

@@ -18,9 +18,9 @@ from autopack.llm.base import (
     Completion,
     CompletionRequest,
     ProviderConfig,
+    SdkProvider,
     StopReason,
     estimate_tokens,
-    run_completion,
 )
 from autopack.llm.errors import AuthenticationError, ProviderError, map_sdk_error
 from autopack.llm.retry import Sleep
@@ -37,7 +37,7 @@ _STOP_REASONS: dict[str, StopReason] = {
 }
 
 
-class AnthropicProvider:
+class AnthropicProvider(SdkProvider):
     """:class:`~autopack.llm.base.Provider` for Claude models."""
 
     def __init__(
@@ -85,19 +85,6 @@ class AnthropicProvider:
             config=ProviderConfig(**options),
             sleep=sleep,
             name=name,
-        )
-
-    def __repr__(self) -> str:
-        return f"AnthropicProvider(name={self.name!r}, base_url={str(self._client.base_url)!r})"
-
-    def complete(self, request: CompletionRequest) -> Completion:
-        """Ask Claude; retries per :attr:`config`; raises only ``LlmError``."""
-        return run_completion(
-            request,
-            lambda: self._once(request),
-            provider=self.name,
-            policy=self.config.retry,
-            sleep=self._sleep,
         )
 
     def _params(self, request: CompletionRequest) -> dict[str, Any]:

@@ -11,7 +11,7 @@ import logging
 import math
 import time
 from collections.abc import Callable, Sequence
-from typing import Literal, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -25,6 +25,7 @@ __all__ = [
     "Message",
     "Provider",
     "ProviderConfig",
+    "SdkProvider",
     "StopReason",
     "estimate_input_tokens",
     "estimate_tokens",
@@ -202,3 +203,28 @@ def run_completion(
     completion = completion.model_copy(update={"latency_ms": latency_ms, "attempts": tries})
     log_completion(completion, request)
     return completion
+
+
+class SdkProvider:
+    """Shared by the SDK-backed providers: the retry loop around one ``_once`` HTTP call."""
+
+    name: str
+    config: ProviderConfig
+    _sleep: Sleep
+    _client: Any
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(name={self.name!r}, base_url={str(self._client.base_url)!r})"
+
+    def complete(self, request: CompletionRequest) -> Completion:
+        """Ask the model; retries per :attr:`config`; raises only ``LlmError``."""
+        return run_completion(
+            request,
+            lambda: self._once(request),
+            provider=self.name,
+            policy=self.config.retry,
+            sleep=self._sleep,
+        )
+
+    def _once(self, request: CompletionRequest) -> Completion:
+        raise NotImplementedError

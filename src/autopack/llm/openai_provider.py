@@ -28,9 +28,9 @@ from autopack.llm.base import (
     Completion,
     CompletionRequest,
     ProviderConfig,
+    SdkProvider,
     StopReason,
     estimate_tokens,
-    run_completion,
 )
 from autopack.llm.errors import AuthenticationError, ProviderError, map_sdk_error
 from autopack.llm.retry import Sleep
@@ -66,7 +66,7 @@ def is_loopback(base_url: str | None) -> bool:
     return host in _LOOPBACK or host.startswith("127.")
 
 
-class OpenAIProvider:
+class OpenAIProvider(SdkProvider):
     """:class:`~autopack.llm.base.Provider` for OpenAI and OpenAI-compatible servers."""
 
     def __init__(
@@ -117,19 +117,6 @@ class OpenAIProvider:
                 provider=name,
             )
         return cls(key, base_url=base_url, config=config, sleep=sleep, name=name)
-
-    def __repr__(self) -> str:
-        return f"OpenAIProvider(name={self.name!r}, base_url={str(self._client.base_url)!r})"
-
-    def complete(self, request: CompletionRequest) -> Completion:
-        """Ask the model; retries per :attr:`config`; raises only ``LlmError``."""
-        return run_completion(
-            request,
-            lambda: self._once(request),
-            provider=self.name,
-            policy=self.config.retry,
-            sleep=self._sleep,
-        )
 
     def _params(self, request: CompletionRequest) -> dict[str, Any]:
         params: dict[str, Any] = {
