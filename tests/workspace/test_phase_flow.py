@@ -14,7 +14,7 @@ from autopack.checks import ChecksConfig, CheckStatus, CiRunner, compute_baselin
 from autopack.policy.governance import GovernanceConfig, GovernancePolicy
 from autopack.workspace import IntegrationWorkspace
 from autopack.workspace.apply import ApplyOutcome, governed_apply
-from support.gitrepo import checkout_state, status
+from support.gitrepo import checkout_state, status, worktree_paths
 from support.sample_project import sample_repo
 
 GOOD = """I made mul handle a default.
@@ -55,6 +55,7 @@ def flow(tmp_path: Path, git_env: dict[str, str]):
     finally:
         ws.remove(delete_branch=True)
         assert checkout_state(repo) == before, "the user's checkout changed"
+        assert worktree_paths(repo)[1:] == [], "a worktree was left behind"
 
 
 def test_good_phase_lands_as_one_commit_with_trailers(flow) -> None:
