@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from autopack.settings import SECRET_VARIABLES, Settings, load_settings
+from support.gitrepo import isolated_git_env
 from support.postgres import PostgresServer, PostgresUnavailableError, find_bindir
 
 IN_CI = os.environ.get("CI", "").strip().lower() in {"1", "true", "yes", "on"}
@@ -76,3 +77,12 @@ def pg_url(pg_server: PostgresServer) -> Iterator[str]:
         yield url
     finally:
         pg_server.drop_database(name)
+
+
+@pytest.fixture
+def git_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """Hide the developer's global/system git configuration from the test."""
+    env = isolated_git_env(tmp_path / "git-home")
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    return env

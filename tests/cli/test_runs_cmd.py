@@ -39,10 +39,10 @@ def test_version_and_help(cli) -> None:
 
 def test_db_upgrade_then_current(cli, workspace: Path) -> None:
     first = cli("db", "upgrade")
-    assert first.exit_code == 0 and "upgraded: empty -> 0002" in first.stdout
+    assert first.exit_code == 0 and "upgraded: empty -> 0003" in first.stdout
     assert (workspace / ".autopack" / "autopack.db").exists()
-    assert "already at revision 0002" in cli("db", "upgrade").stdout
-    assert "current: 0002" in cli("db", "current").stdout
+    assert "already at revision 0003" in cli("db", "upgrade").stdout
+    assert "current: 0003" in cli("db", "current").stdout
 
 
 def test_create_list_show_a_run(cli) -> None:

@@ -7,16 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from support.gitrepo import isolated_git_env, make_repo, worktree_paths
-
-
-@pytest.fixture
-def git_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    """Hide the developer's global/system git configuration from the test."""
-    env = isolated_git_env(tmp_path / "git-home")
-    for key, value in env.items():
-        monkeypatch.setenv(key, value)
-    return env
+from support.gitrepo import make_repo, worktree_paths
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from autopack.policy.states import INITIAL_STATES, Machine, PhaseState, RunState
 from autopack.policy.strategy import RunStrategy
 from autopack.spec.models import RunSpec
 from autopack.store.errors import NotFoundError, RunExistsError
-from autopack.store.models import Event, Phase, Run, Tier
+from autopack.store.models import Event, Phase, Run, Tier, utcnow
 from autopack.store.transitions import apply_transition, record_creation
 from autopack.store.views import EventView, PhaseView, RunDetail, RunSummary, TierView
 
@@ -171,3 +171,27 @@ def list_events(
     if key is not None:
         stmt = stmt.where(Event.entity_key == key)
     return [EventView.model_validate(e) for e in session.scalars(stmt)]
+
+
+def _run(session: Session, run_id: str) -> Run:
+    run = session.get(Run, run_id)
+    if run is None:
+        raise NotFoundError("run", run_id)
+    return run
+
+
+def get_spec(session: Session, run_id: str) -> dict[str, object]:
+    """The stored run specification."""
+    return dict(_run(session, run_id).spec)
+
+
+def request_cancel(session: Session, run_id: str) -> None:
+    """Record a cancel request (the executor stops at its next safe point)."""
+    run = _run(session, run_id)
+    if run.cancel_requested_at is None:
+        run.cancel_requested_at = utcnow()
+
+
+def cancel_requested(session: Session, run_id: str) -> bool:
+    """Whether a cancel was requested."""
+    return _run(session, run_id).cancel_requested_at is not None

@@ -82,6 +82,21 @@ class Store:
         with self.transaction() as session:
             return runs.list_runs(session, state=state, limit=limit)
 
+    def run_spec(self, run_id: str) -> dict[str, Any]:
+        """The run's stored specification (as created)."""
+        with self.transaction() as session:
+            return runs.get_spec(session, run_id)
+
+    def request_cancel(self, run_id: str) -> None:
+        """Ask the executor to stop the run at its next safe point."""
+        with self.transaction() as session:
+            runs.request_cancel(session, run_id)
+
+    def cancel_requested(self, run_id: str) -> bool:
+        """Whether a cancel was asked for."""
+        with self.transaction() as session:
+            return runs.cancel_requested(session, run_id)
+
     def events(
         self, run_id: str, *, entity: str | None = None, key: str | None = None
     ) -> list[EventView]:

@@ -1,0 +1,225 @@
+"""One attempt at a phase: Builder → governed apply → checks → deliverables → Auditor.
+
+:func:`run_attempt` never commits and never rolls back: it leaves the worktree as the
+attempt made it and reports what happened; :mod:`autopack.engine.phase` decides (commit,
+retry, escalate, ask the Doctor, wait for approval). Every model call is metered.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+
+from autopack.agents import (
+    AuditRequest,
+    ContextAssembler,
+    ContextInputs,
+    MalformedAnswerError,
+    audit,
+    build_messages,
+    dual_audit,
+)
+from autopack.checks import Baseline, CheckReport, CiRunner, check_deliverables
+from autopack.engine.services import Engine
+from autopack.llm import LlmError
+from autopack.policy.governance import GovernancePolicy
+from autopack.policy.strategy import PhaseStrategy
+from autopack.spec.models import PhaseSpec
+from autopack.workspace import ApplyOutcome, IntegrationWorkspace, governed_apply
+
+
+class Step(StrEnum):
+    """Where an attempt stopped."""
+
+    DONE = "done"  # everything passed: ready to commit
+    APPLY_FAILED = "patch_apply_error"
+    POLICY = "policy_violation"
+    NEEDS_APPROVAL = "needs_approval"
+    TRUNCATED = "truncated_answer"
+    PROVIDER = "provider_error"
+    CHECKS = "ci_fail"
+    DELIVERABLES = "deliverables_missing"
+    AUDIT = "auditor_reject"
+    AUDIT_MALFORMED = "auditor_malformed"
+
+
+@dataclass
+class AttemptReport:
+    """What one attempt did; ``feedback`` is written for the Builder's next attempt."""
+
+    step: Step
+    answer: str = ""
+    model: str | None = None
+    feedback: str = ""
+    codes: tuple[str, ...] = ()
+    checks: CheckReport | None = None
+    auditor_model: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """Ready to commit."""
+        return self.step is Step.DONE
+
+
+Notify = Callable[[str], None]
+
+
+@dataclass
+class AttemptContext:
+    """What stays the same across a phase's attempts."""
+
+    engine: Engine
+    ws: IntegrationWorkspace
+    runner: CiRunner
+    run_id: str
+    run_goal: str
+    phase: PhaseSpec
+    strategy: PhaseStrategy
+    baseline: Baseline | None
+    artifacts: Path
+    notify: Notify = print
+
+
+def _calls(ctx: AttemptContext, role: str, attempt: int, attempt_id: int | None, **route: object):
+    engine = ctx.engine
+    decision = engine.router.choose(
+        role,
+        category=ctx.phase.task_category,
+        complexity=route.pop("complexity", ctx.phase.complexity),  # type: ignore[arg-type]
+        attempt=1,
+        failures=(),
+    )
+    call = engine.model_call(
+        role,
+        decision.model,
+        run_id=ctx.run_id,
+        phase_id=ctx.phase.phase_id,
+        attempt=attempt,
+        attempt_id=attempt_id,
+    )
+    return decision.model.name, call
+
+
+def run_attempt(
+    ctx: AttemptContext,
+    *,
+    attempt: int,
+    attempt_id: int,
+    builder_model: str,
+    previous_errors: tuple[str, ...],
+    hints: tuple[str, ...],
+    answer: str | None = None,
+    approved: bool = False,
+) -> AttemptReport:
+    """One attempt; ``answer`` given (an approved earlier answer) skips the Builder call.
+
+    Raises ``BudgetExhaustedError`` when a model call does not fit the budget.
+    """
+    engine, phase = ctx.engine, ctx.phase
+    model = engine.router.model(builder_model)
+    if answer is None:
+        assembler = ContextAssembler(ctx.ws.path, redactor=engine.redactor)
+        inputs = ContextInputs(
+            phase=phase, run_goal=ctx.run_goal, previous_errors=previous_errors, doctor_hints=hints
+        )
+        prompt = build_messages(assembler, inputs, redactor=engine.redactor)
+        call = engine.model_call(
+            "builder",
+            model,
+            run_id=ctx.run_id,
+            phase_id=phase.phase_id,
+            attempt=attempt,
+            attempt_id=attempt_id,
+        )
+        try:
+            completion = call(prompt.messages)
+        except LlmError as exc:
+            return AttemptReport(
+                Step.PROVIDER, model=model.name, feedback=str(exc), codes=(exc.code,)
+            )
+        answer = completion.text
+        (ctx.artifacts / f"attempt-{attempt}.answer.md").write_text(answer, encoding="utf-8")
+        if completion.truncated:
+            return AttemptReport(
+                Step.TRUNCATED,
+                answer,
+                model.name,
+                "Your answer was cut off at the output limit and was not applied. Send a "
+                "shorter answer: change only what the task needs, with SEARCH/REPLACE blocks "
+                "rather than whole files.",
+            )
+
+    policy = GovernancePolicy.for_phase(engine.governance, phase.scope, ctx.strategy)
+    applied = governed_apply(ctx.ws.path, answer, policy, approved=approved)
+    if applied.outcome is ApplyOutcome.NEEDS_APPROVAL:
+        return AttemptReport(Step.NEEDS_APPROVAL, answer, model.name, applied.for_model())
+    if not applied.ok:
+        step = Step.POLICY if applied.outcome is ApplyOutcome.REFUSED_POLICY else Step.APPLY_FAILED
+        codes = tuple(d.rule for d in applied.governance.decisions if d.verdict == "deny")
+        codes += tuple(i.rule for i in applied.integrity)
+        if applied.edits is not None:
+            codes += tuple(str(e.code) for e in applied.edits.errors)
+        return AttemptReport(step, answer, model.name, applied.for_model(), codes)
+    ctx.notify(f"applied {len(applied.changes)} file(s)")
+
+    report = ctx.runner.run(
+        ctx.ws.path,
+        phase.scope.ci,
+        profile=ctx.strategy.ci_profile,
+        baseline=ctx.baseline,
+        label=f"{phase.phase_id}-attempt-{attempt}",
+    )
+    ctx.notify(f"checks: {report.summary()}")
+    if not report.ok:
+        return AttemptReport(Step.CHECKS, answer, model.name, report.for_model(), checks=report)
+
+    deliverables = check_deliverables(ctx.ws.path, list(phase.scope.deliverables))
+    if not deliverables.ok:
+        return AttemptReport(
+            Step.DELIVERABLES, answer, model.name, deliverables.for_model(), checks=report
+        )
+
+    request = AuditRequest(
+        phase=phase,
+        diff=ctx.ws.phase_diff(phase.phase_id),
+        checks=report,
+        deliverables=deliverables,
+        run_goal=ctx.run_goal,
+        profile=ctx.strategy.auditor_profile,
+        default_severity=ctx.strategy.default_severity,
+    )
+    auditor_name, auditor = _calls(ctx, "auditor", attempt, attempt_id)
+    try:
+        if ctx.strategy.dual_audit:
+            _, second = _calls(ctx, "auditor", attempt, attempt_id, complexity="high")
+            _, judge = _calls(ctx, "judge", attempt, attempt_id)
+            verdict = dual_audit(auditor, second, judge, request, redactor=engine.redactor).final
+        else:
+            verdict = audit(auditor, request, redactor=engine.redactor)
+    except MalformedAnswerError as exc:
+        return AttemptReport(
+            Step.AUDIT_MALFORMED,
+            answer,
+            model.name,
+            f"the review could not be read: {exc}",
+            checks=report,
+            auditor_model=auditor_name,
+        )
+    except LlmError as exc:
+        return AttemptReport(
+            Step.PROVIDER, answer, model.name, str(exc), (exc.code,), report, auditor_name
+        )
+    ctx.notify(f"audit: {'approved' if verdict.approved else 'rejected'} {verdict.summary}")
+    if not verdict.approved:
+        return AttemptReport(
+            Step.AUDIT,
+            answer,
+            model.name,
+            verdict.for_model(),
+            checks=report,
+            auditor_model=auditor_name,
+        )
+    return AttemptReport(Step.DONE, answer, model.name, checks=report, auditor_model=auditor_name)

@@ -1,0 +1,275 @@
+"""A phase: attempts until it is committed, fails, is skipped, or waits for a person.
+
+Each attempt starts from the phase's snapshot, and on failure is rolled back to it exactly,
+so a failed attempt leaves no trace; the Builder's next attempt gets the reason (the edit
+engine's refusal, the new test failures, the Auditor's issues), the hints of the
+deterministic failure hardening and, from the second failure on, the Doctor's advice. The
+model escalates along its chain as the router decides. High-risk writes stop the phase at
+``PENDING_APPROVAL`` with the answer and its diff saved; approving resumes from that answer
+without calling the Builder again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from autopack.agents import AgentError, DoctorAction, FailedAttempt, FailureHistory, diagnose
+from autopack.agents.doctor import needs_strong_doctor
+from autopack.engine.attempt import AttemptContext, AttemptReport, Step, run_attempt
+from autopack.llm import LlmError
+from autopack.policy import hardening
+from autopack.policy.failure import Failure
+from autopack.policy.governance import GovernancePolicy
+from autopack.policy.routing import RoutingError
+from autopack.policy.states import PhaseState
+from autopack.store import BudgetExhaustedError
+from autopack.workspace import governed_apply
+
+PENDING_ANSWER = "pending-approval.answer.md"
+PENDING_DIFF = "pending-approval.diff"
+
+
+class PhaseOutcome(StrEnum):
+    """How a phase ended (for now)."""
+
+    COMPLETE = "complete"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    WAITING_APPROVAL = "waiting_approval"
+    BUDGET_EXHAUSTED = "budget_exhausted"
+    ENVIRONMENT = "environment"
+
+
+@dataclass(frozen=True)
+class PhaseResult:
+    """The outcome, the attempts it took, the commit (when complete) and why."""
+
+    outcome: PhaseOutcome
+    attempts: int
+    reason: str
+    commit: str | None = None
+
+
+class _Phase:
+    """The mutable state of one phase execution."""
+
+    def __init__(self, ctx: AttemptContext, state: str) -> None:
+        self.ctx = ctx
+        self.state = state
+        self.failures: list[str] = []
+        self.history: list[FailedAttempt] = []
+        self.errors: tuple[str, ...] = ()
+        self.hints: tuple[str, ...] = ()
+
+    def to(self, state: PhaseState, reason: str, *, explicit: bool = False) -> None:
+        if self.state == state:
+            return
+        ctx = self.ctx
+        ctx.engine.store.transition_phase(
+            ctx.run_id,
+            ctx.phase.phase_id,
+            state,
+            reason=reason,
+            actor=ctx.engine.options.actor,
+            explicit=explicit,
+        )
+        self.state = state
+
+
+def run_phase(
+    ctx: AttemptContext, *, state: str, attempts_used: int, approved_answer: str | None = None
+) -> PhaseResult:
+    """Drive the phase from its current ``state`` until it ends or waits."""
+    p = _Phase(ctx, state)
+    store, phase, strategy = ctx.engine.store, ctx.phase, ctx.strategy
+    limit = min(strategy.builder_attempts, ctx.engine.router.config.max_attempts_per_phase)
+    if p.state in (PhaseState.QUEUED, PhaseState.PENDING_APPROVAL):
+        p.to(
+            PhaseState.EXECUTING,
+            "approved: applying the approved answer" if approved_answer else "attempt 1",
+        )
+    answer, approved = approved_answer, approved_answer is not None
+    tries = 0
+    while True:
+        n = attempts_used + 1
+        if tries >= limit and answer is None:
+            reason = (
+                f"no attempt left ({tries} of {limit} used): {p.failures[-1] if p.failures else ''}"
+            )
+            p.to(PhaseState.FAILED, reason)
+            return PhaseResult(PhaseOutcome.FAILED, n - 1, reason)
+        try:
+            route = ctx.engine.router.choose(
+                "builder",
+                category=phase.task_category,
+                complexity=phase.complexity,
+                attempt=min(tries + 1, ctx.engine.router.config.max_attempts_per_phase),
+                failures=tuple(p.failures),
+            )
+        except RoutingError as exc:
+            p.to(PhaseState.FAILED, str(exc))
+            return PhaseResult(PhaseOutcome.FAILED, n - 1, str(exc))
+        record = store.start_attempt(ctx.run_id, phase.phase_id, builder_model=route.model.name)
+        ctx.ws.begin_attempt(phase.phase_id, n)
+        ctx.notify(f"attempt {n} with {route.model.name} ({route.reason})")
+        try:
+            report = run_attempt(
+                ctx,
+                attempt=n,
+                attempt_id=record.id,
+                builder_model=route.model.name,
+                previous_errors=p.errors,
+                hints=p.hints,
+                answer=answer,
+                approved=approved,
+            )
+        except BudgetExhaustedError as exc:
+            ctx.ws.rollback_attempt(phase.phase_id)
+            store.finish_attempt(
+                record.id, outcome="budget_exhausted", error_class=exc.code, error_message=str(exc)
+            )
+            p.to(PhaseState.FAILED, str(exc))
+            return PhaseResult(PhaseOutcome.BUDGET_EXHAUSTED, n, str(exc))
+        attempts_used, tries, answer, approved = n, tries + 1, None, False
+        if report.ok:
+            return _commit(p, report, n, record.id)
+        if report.step is Step.NEEDS_APPROVAL:
+            return _wait_for_approval(p, report, n, record.id)
+        ctx.ws.rollback_attempt(phase.phase_id)
+        store.finish_attempt(
+            record.id,
+            outcome=report.step.value,
+            error_class=report.step.value,
+            error_message=report.feedback[:4000],
+            builder_outcome="answered",
+            auditor_model=report.auditor_model,
+        )
+        ctx.notify(f"attempt {n} failed: {report.step.value}")
+        if report.step is Step.PROVIDER and "missing_api_key" in report.codes:
+            p.to(PhaseState.FAILED, report.feedback)
+            return PhaseResult(PhaseOutcome.ENVIRONMENT, n, report.feedback)
+        stop = _learn(p, report, n, limit - tries)
+        if stop is not None:
+            return stop
+        p.to(PhaseState.EXECUTING, f"attempt {n + 1} after {report.step.value}")
+
+
+def _learn(p: _Phase, report: AttemptReport, n: int, left: int) -> PhaseResult | None:
+    """Record the failure, apply failure hardening, and ask the Doctor when it is due."""
+    ctx = p.ctx
+    p.failures.append(report.step.value)
+    p.errors = (report.feedback,)
+    text = report.feedback + ("\n" + report.checks.output_tail if report.checks else "")
+    found = hardening.diagnose(
+        Failure(text=text, error_class=report.step.value, codes=report.codes)
+    )
+    p.hints = tuple(dict.fromkeys(d.mitigation.hint for d in found))
+    for d in found:
+        ctx.notify(f"failure hardening: {d.code}")
+    p.history.append(
+        FailedAttempt(
+            attempt=n,
+            error_class=report.step.value,
+            messages=(report.feedback[:2000],),
+            check_summary=report.checks.summary() if report.checks else None,
+            model=report.model,
+        )
+    )
+    if len(p.history) < 2 or left <= 0:
+        return None
+    history = FailureHistory(
+        attempts=tuple(p.history), high_risk=ctx.strategy.high_risk, attempts_left=left
+    )
+    role = "doctor_strong" if needs_strong_doctor(history) else "doctor_cheap"
+    try:
+        route = ctx.engine.router.choose(
+            role,
+            category=ctx.phase.task_category,
+            complexity=ctx.phase.complexity,
+            attempt=1,
+            failures=(),
+        )
+        call = ctx.engine.model_call(
+            "doctor",
+            route.model,
+            run_id=ctx.run_id,
+            phase_id=ctx.phase.phase_id,
+            attempt=n,
+            attempt_id=None,
+        )
+        decision = diagnose(
+            call, ctx.phase, history, redactor=ctx.engine.redactor, run_goal=ctx.run_goal
+        )
+    except (LlmError, AgentError) as exc:
+        ctx.notify(f"doctor unavailable: {exc}")
+        return None
+    ctx.notify(f"doctor ({route.model.name}): {decision.action.value}: {decision.rationale}")
+    if decision.hint:
+        p.hints = (*p.hints, decision.hint)
+    if decision.action is DoctorAction.SKIP_PHASE:
+        p.to(PhaseState.SKIPPED, f"doctor: {decision.rationale}")
+        return PhaseResult(PhaseOutcome.SKIPPED, n, decision.rationale)
+    if decision.action in (DoctorAction.MARK_FATAL, DoctorAction.REPLAN, DoctorAction.ROLLBACK_RUN):
+        reason = f"doctor: {decision.action.value}: {decision.rationale}"
+        p.to(PhaseState.FAILED, reason)
+        return PhaseResult(PhaseOutcome.FAILED, n, reason)
+    return None
+
+
+def _commit(p: _Phase, report: AttemptReport, n: int, attempt_id: int) -> PhaseResult:
+    ctx = p.ctx
+    tokens = sum(
+        a.tokens_in + a.tokens_out
+        for a in ctx.engine.store.attempts(ctx.run_id, ctx.phase.phase_id)
+        if a.id == attempt_id
+    )
+    message = f"{ctx.phase.name}\n\n{ctx.phase.description}".strip()
+    sha = ctx.ws.commit_attempt(
+        ctx.phase.phase_id, n, message=message, model=report.model, tokens=tokens
+    )
+    ctx.engine.store.finish_attempt(
+        attempt_id,
+        outcome="success",
+        builder_outcome="answered",
+        apply_outcome="applied",
+        ci_outcome=str(report.checks.status) if report.checks else None,
+        auditor_outcome="approved",
+        auditor_model=report.auditor_model,
+    )
+    p.to(
+        PhaseState.COMPLETE, f"committed {sha[:12] if sha else '(no change)'} after {n} attempt(s)"
+    )
+    return PhaseResult(PhaseOutcome.COMPLETE, n, "committed", sha)
+
+
+def _wait_for_approval(p: _Phase, report: AttemptReport, n: int, attempt_id: int) -> PhaseResult:
+    """Save the answer and the diff it would make, ask a person, leave no trace in the tree."""
+    ctx = p.ctx
+    (ctx.artifacts / PENDING_ANSWER).write_text(report.answer, encoding="utf-8")
+    policy = GovernancePolicy.for_phase(ctx.engine.governance, ctx.phase.scope, ctx.strategy)
+    governed_apply(ctx.ws.path, report.answer, policy, approved=True)
+    diff = ctx.ws.phase_diff(ctx.phase.phase_id)
+    (ctx.artifacts / PENDING_DIFF).write_text(diff, encoding="utf-8")
+    ctx.ws.rollback_attempt(ctx.phase.phase_id)
+    ctx.engine.store.finish_attempt(
+        attempt_id,
+        outcome="awaiting_approval",
+        builder_outcome="answered",
+        apply_outcome="needs_approval",
+    )
+    if ctx.engine.options.auto_approve:
+        ctx.notify("demo mode: approval granted automatically (a person would decide here)")
+        approval = ctx.engine.store.request_approval(
+            ctx.run_id, ctx.phase.phase_id, reason=report.feedback[:2000]
+        )
+        ctx.engine.store.decide_approval(
+            approval.id,
+            approve=True,
+            decided_by="demo-auto-approve",
+            note="auto-approved because the run was started in demo mode",
+        )
+        return run_phase(ctx, state=p.state, attempts_used=n, approved_answer=report.answer)
+    ctx.engine.store.request_approval(ctx.run_id, ctx.phase.phase_id, reason=report.feedback[:2000])
+    p.to(PhaseState.PENDING_APPROVAL, "high-risk change waits for a person's approval")
+    return PhaseResult(PhaseOutcome.WAITING_APPROVAL, n, "waiting for approval")
