@@ -243,3 +243,18 @@ def test_missing_read_only_context_is_reported(workspace, phase_factory) -> None
     phase = phase_factory(scope={"paths": ["src/"], "read_only_context": ["docs/gone.md"]})
     ctx = ContextAssembler(workspace, deny=[]).assemble(ContextInputs(phase=phase))
     assert [(d.item, d.reason) for d in ctx.dropped] == [("docs/gone.md", "does not exist")]
+
+
+def test_glob_scope_skips_environments_and_caches(workspace, phase_factory):
+    from autopack.agents import ContextAssembler, ContextInputs
+
+    (workspace / "src").mkdir(exist_ok=True)
+    (workspace / "src" / "app.py").write_text("def app():\n    return 1\n")
+    for i in range(30):
+        venv = workspace / ".venv" / "lib" / f"m{i}.py"
+        venv.parent.mkdir(parents=True, exist_ok=True)
+        venv.write_text("x = 1\n")
+    phase = phase_factory(scope={"paths": ["**/*.py"]})
+    ctx = ContextAssembler(workspace).assemble(ContextInputs(phase=phase))
+    shown = "\n".join(section.text for section in ctx.sections)
+    assert "src/app.py" in shown and ".venv" not in shown

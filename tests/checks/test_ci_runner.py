@@ -213,3 +213,21 @@ def test_relative_artifacts_dir_is_absolute_for_the_child(
     assert report.status is CheckStatus.PASSED
     assert report.junit_path == str(tmp_path / "art" / "ci-1.junit.xml")
     assert Path(report.junit_path).is_file()
+
+
+def test_checks_get_a_private_home(tmp_path):
+    from autopack.checks import ChecksConfig, CiRunner
+    from autopack.spec.models import CiSpec
+
+    work = tmp_path / "w"
+    work.mkdir()
+    out = tmp_path / "home.txt"
+    runner = CiRunner(artifacts_dir=tmp_path / "art", config=ChecksConfig.load())
+    spec = CiSpec(
+        type="custom",
+        command=["python3", "-c", f"import os; open({str(out)!r}, 'w').write(os.environ['HOME'])"],
+    )
+    runner.run(work, spec)
+    home = out.read_text()
+    assert home.startswith(str(tmp_path / "art"))
+    assert home != str(Path.home())

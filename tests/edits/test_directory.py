@@ -76,3 +76,15 @@ def test_rollback_when_a_rename_fails(tmp_path, monkeypatch):
 def test_unsafe_paths(tmp_path, name):
     r = apply_to_directory(tmp_path, _sr(name, "", "x"))
     assert not r.ok and r.errors[0].code is ErrorCode.UNSAFE_PATH
+
+
+def test_never_writes_through_a_symlink_inside_the_root(tmp_path):
+    from autopack.edits import apply_to_directory
+
+    root = tmp_path / "root"
+    root.mkdir()
+    (root / ".env").write_text("TOKEN=keep\n")
+    (root / "notes.txt").symlink_to(".env")
+    result = apply_to_directory(root, "notes.txt\n```\nTOKEN=stolen\n```\n")
+    assert not result.ok
+    assert (root / ".env").read_text() == "TOKEN=keep\n"

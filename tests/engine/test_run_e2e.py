@@ -108,3 +108,23 @@ def test_cancel_stops_at_the_next_safe_point(make_engine) -> None:
     outcome = execute_run(engine, "calc-run", notify=lambda m: None)
     assert outcome.state == RunState.CANCELLED
     assert _branch_log(engine) == []
+
+
+def test_files_written_by_the_checks_outside_the_scope_are_never_committed(make_engine) -> None:
+    sneaky = (
+        "calc.py\n<<<<<<< SEARCH\ndef mul(a, b):\n    return a * b\n=======\n"
+        'open("stray.txt", "w").write("written while the tests imported calc")\n\n\n'
+        "def mul(a, b=1):\n    return a * b\n>>>>>>> REPLACE\n"
+    )
+    answers = script()
+    for entry in answers["answers"]:
+        if entry.get("phase") == "mul-default" and entry.get("attempt") == 1:
+            entry["text"] = sneaky
+    engine = make_engine(answers, auto_approve=True)
+    outcome = execute_run(engine, "calc-run", notify=lambda m: None)
+    assert outcome.state == RunState.DONE_SUCCESS, outcome.reason
+    tries = _attempts(engine, "mul-default")
+    assert tries[0].outcome == "policy_violation"
+    assert "stray.txt" in (tries[0].error_message or "")
+    files = git(engine.settings.workspace, "ls-tree", "-r", "--name-only", "autonomous/calc-run")
+    assert "stray.txt" not in files.split()

@@ -160,3 +160,16 @@ def test_for_phase_uses_scope_protections_and_strategy(config: GovernanceConfig)
     assert p.check_path("web/app.py").rule == "scope.outside"
     plain = GovernancePolicy.for_phase(config, phase.scope)
     assert plain.check_path("api/v2/routes.py").verdict is Verdict.ALLOW
+
+
+def test_scope_globs_grant_exactly_what_they_match(config: GovernanceConfig) -> None:
+    p = policy(config, "docs/*.md", "src/")
+    assert p.check_path("docs/a.md").verdict is Verdict.ALLOW
+    assert p.check_path("docs/a.md/conftest.py").rule == "scope.outside"
+    assert p.check_path("docs/sub/a.md").rule == "scope.outside"
+    assert p.check_path("src/deep/x.py").verdict is Verdict.ALLOW
+
+
+def test_option_like_paths_are_invalid(config: GovernanceConfig) -> None:
+    decision = policy(config, ".").check_path("--basetemp=/home/user")
+    assert (decision.verdict, decision.rule) == (Verdict.DENY, "path.invalid")

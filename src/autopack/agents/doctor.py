@@ -143,6 +143,9 @@ class DoctorDecision(BaseModel):
         return self
 
 
+_BARE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,213}")
+
+
 def check_command(command: Sequence[str], allowed: Sequence[CommandPrefix]) -> str | None:
     """Why ``command`` may not run (``None`` when it may); see the module docstring."""
     args = list(command)
@@ -155,6 +158,12 @@ def check_command(command: Sequence[str], allowed: Sequence[CommandPrefix]) -> s
         return f"argument {bad!r} contains shell syntax; commands never run in a shell"
     for prefix in allowed:
         if list(prefix) and args[: len(prefix)] == list(prefix):
+            rest = args[len(prefix) :]
+            odd = next((a for a in rest if not _BARE_NAME.fullmatch(a)), None)
+            if odd is not None:
+                # Options, paths and URLs after an allowed prefix would turn "pip install X"
+                # into "install from anywhere, into anywhere".
+                return f"argument {odd!r} is not a plain name: no options, paths or URLs"
             return None
     shown = ", ".join(" ".join(p) for p in allowed) or "none"
     return f"{' '.join(args)!r} is not allowed; allowed command prefixes: {shown}"

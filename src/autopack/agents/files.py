@@ -94,7 +94,19 @@ class WorkspaceFiles:
             drop(entry, "not_read", f"invalid path: {exc}")
             return []
         if any(c in rel for c in "*?["):
-            found = sorted(p.relative_to(self.root).as_posix() for p in self.root.glob(rel))
+            found = sorted(
+                p.relative_to(self.root).as_posix()
+                for p in self.root.glob(rel)
+                if p.is_file()
+                and not p.is_symlink()
+                and not SKIP_DIRS.intersection(p.relative_to(self.root).parts[:-1])
+            )
+            if len(found) > self.max_dir_files:
+                drop(
+                    rel,
+                    "truncated",
+                    f"{len(found)} files match; the first {self.max_dir_files} kept",
+                )
             return found[: self.max_dir_files] if found else None
         base = self.root / rel if rel not in ("", ".") else self.root
         if base.is_symlink() and not base.resolve().is_relative_to(self.root):

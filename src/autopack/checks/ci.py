@@ -134,8 +134,12 @@ class CiRunner:
                 warnings=[message],
                 **base,
             )
+        # A private, empty HOME: code under test must not read ~/.aws, ~/.netrc, ~/.pypirc…
+        home = self.artifacts_dir / "home"
+        home.mkdir(parents=True, exist_ok=True)
         env = build_child_env(
-            {**spec.env, JUNIT_ENV: str(junit_path)}, passthrough=self.config.env_passthrough
+            {"HOME": str(home), **spec.env, JUNIT_ENV: str(junit_path)},
+            passthrough=self.config.env_passthrough,
         )
         warnings = [f"ci.env: secret-looking variable {n} was not passed" for n in env.dropped]
         try:

@@ -41,7 +41,6 @@ __all__ = [
 
 DEFAULT_PASSTHROUGH: tuple[str, ...] = (
     "PATH",
-    "HOME",
     "USER",
     "LOGNAME",
     "LANG",

@@ -69,7 +69,8 @@ def apply_cmd(
         typer.Option(
             "--governance",
             metavar="FILE",
-            help="Governance additions (YAML); default: $AUTOPACK_GOVERNANCE_FILE.",
+            help="Governance additions (YAML); default: $AUTOPACK_GOVERNANCE_FILE, else "
+            "<root>/.autopack/governance.yaml.",
         ),
     ] = None,
     check: Annotated[
@@ -83,8 +84,6 @@ def apply_cmd(
     (edits that do not match, a policy violation — the rule is named —, broken results),
     and then nothing is written; 2 for usage errors; 3 when the answer needs --approve.
     """
-    import os
-
     from autopack.policy.governance import (
         GovernanceConfig,
         GovernanceConfigError,
@@ -96,11 +95,14 @@ def apply_cmd(
         typer.echo(f"error: --root {root} is not a directory", err=True)
         raise typer.Exit(EXIT_USAGE)
     answer = _read_answer(answer_file)
-    config_file = governance or (
-        Path(os.environ["AUTOPACK_GOVERNANCE_FILE"])
-        if os.environ.get("AUTOPACK_GOVERNANCE_FILE")
-        else None
-    )
+    from autopack.settings import SettingsError, load_settings
+
+    try:
+        settings = load_settings(workspace=root.resolve())
+    except SettingsError as exc:
+        typer.echo(f"error: invalid settings: {exc}", err=True)
+        raise typer.Exit(EXIT_USAGE) from exc
+    config_file = governance or settings.resolved_governance_file()
     try:
         config = GovernanceConfig.load(config_file)
     except GovernanceConfigError as exc:

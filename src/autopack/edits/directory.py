@@ -25,12 +25,20 @@ __all__ = ["answer_paths", "apply_to_directory", "read_files", "write_files"]
 
 
 def _inside(root: Path, rel: str) -> Path:
-    """``root / rel`` after resolving symlinks; refuses anything that lands outside root."""
-    target = (root / rel).resolve()
-    if target != root and root not in target.parents:
-        raise EditError(
-            ErrorCode.UNSAFE_PATH, f"{rel} resolves outside the root (symlink?)", path=rel
-        )
+    """``root / rel``, refusing symbolic links on the way and anything outside root.
+
+    Writing through a link would change another file than the one the answer names (and
+    that governance checked), so a link anywhere on the path is refused.
+    """
+    target = root / rel
+    current = root
+    for part in Path(rel).parts:
+        current = current / part
+        if current.is_symlink():
+            raise EditError(ErrorCode.UNSAFE_PATH, f"{rel} goes through a symbolic link", path=rel)
+    resolved = target.resolve()
+    if resolved != root and root not in resolved.parents:
+        raise EditError(ErrorCode.UNSAFE_PATH, f"{rel} resolves outside the root", path=rel)
     return target
 
 

@@ -24,7 +24,7 @@ from autopack.agents import (
 from autopack.checks import Baseline, CheckReport, CiRunner, check_deliverables
 from autopack.engine.services import Engine
 from autopack.llm import LlmError
-from autopack.policy.governance import GovernancePolicy
+from autopack.policy.governance import GovernancePolicy, Operation, Verdict, combine
 from autopack.policy.strategy import PhaseStrategy
 from autopack.spec.models import PhaseSpec
 from autopack.workspace import ApplyOutcome, IntegrationWorkspace, governed_apply
@@ -103,6 +103,34 @@ def _calls(ctx: AttemptContext, role: str, attempt: int, attempt_id: int | None,
     return decision.model.name, call
 
 
+def _scope_after_checks(ctx: AttemptContext, policy: GovernancePolicy) -> AttemptReport | None:
+    """Governance over everything the attempt changed, checks' side effects included.
+
+    The checks run code the model wrote; whatever it wrote in the worktree would otherwise
+    reach the phase commit. Any change the policy denies fails the attempt (rolled back).
+    """
+    ws = ctx.ws
+    changed = ws.git.changed_paths(f"refs/autopack/{ctx.run_id}/{ctx.phase.phase_id}/before")
+    ops: list[tuple[str, Operation]] = [
+        (p, "write" if (ws.path / p).exists() else "delete") for p in changed
+    ]
+    contents = {
+        p: (ws.path / p).read_bytes()
+        for p, op in ops
+        if op == "write" and (ws.path / p).is_file() and not (ws.path / p).is_symlink()
+    }
+    decision = combine(policy.check_paths(ops), policy.check_contents(contents))
+    denied = decision.with_verdict(Verdict.DENY)
+    if not denied:
+        return None
+    feedback = (
+        "Your change was NOT committed: running the checks changed files this phase may not "
+        "change (tests or scripts you wrote must not write outside the scope):\n"
+        + decision.for_model()
+    )
+    return AttemptReport(Step.POLICY, feedback=feedback, codes=tuple(d.rule for d in denied))
+
+
 def run_attempt(
     ctx: AttemptContext,
     *,
@@ -121,7 +149,8 @@ def run_attempt(
     engine, phase = ctx.engine, ctx.phase
     model = engine.router.model(builder_model)
     if answer is None:
-        assembler = ContextAssembler(ctx.ws.path, redactor=engine.redactor)
+        deny = (*engine.governance.deny, *phase.scope.protected_paths)
+        assembler = ContextAssembler(ctx.ws.path, deny=deny, redactor=engine.redactor)
         inputs = ContextInputs(
             phase=phase, run_goal=ctx.run_goal, previous_errors=previous_errors, doctor_hints=hints
         )
@@ -175,6 +204,11 @@ def run_attempt(
     ctx.notify(f"checks: {report.summary()}")
     if not report.ok:
         return AttemptReport(Step.CHECKS, answer, model.name, report.for_model(), checks=report)
+
+    stray = _scope_after_checks(ctx, policy)
+    if stray is not None:
+        stray.answer, stray.model, stray.checks = answer, model.name, report
+        return stray
 
     deliverables = check_deliverables(ctx.ws.path, list(phase.scope.deliverables))
     if not deliverables.ok:

@@ -11,7 +11,12 @@ when a cancel was requested; otherwise it ends ``DONE_SUCCESS`` with every phase
 from __future__ import annotations
 
 import json
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from autopack.checks import Baseline, compute_baseline
 from autopack.engine.attempt import AttemptContext, Notify
@@ -99,6 +104,20 @@ class _Run:
                 self.notify("computing the baseline of pre-existing failures on the base commit")
                 self._baselines[key] = compute_baseline(runner, ws.path, ci, commit=ws.base_commit)
         return self._baselines[key]
+
+
+@contextmanager
+def _base_checkout(ws: IntegrationWorkspace) -> Iterator[Path]:
+    """A throw-away detached worktree at the run's base commit (removed afterwards)."""
+    path = Path(tempfile.mkdtemp(prefix=f"autopack-baseline-{ws.run_id}-"))
+    path.rmdir()
+    ws.git.run("worktree", "add", "--detach", str(path), ws.base_commit)
+    try:
+        yield path
+    finally:
+        ws.git.run("worktree", "remove", "--force", str(path), check=False)
+        ws.git.run("worktree", "prune", check=False)
+        shutil.rmtree(path, ignore_errors=True)
 
 
 def execute_run(

@@ -58,7 +58,7 @@ class Engine:
         self.router = Router.load(s.resolved_models_file())
         self.governance = GovernanceConfig.load(s.resolved_governance_file())
         self.checks = ChecksConfig.load(checks_override_path(s.data_dir))
-        self.redactor = Redactor.from_sources(s, s.workspace)
+        self.redactor = Redactor.from_sources(s, s.workspace, deny=self.governance.deny)
 
     def runner(self, artifacts: Path) -> CiRunner:
         """A CI runner writing its logs under ``artifacts``."""
@@ -95,9 +95,12 @@ class Engine:
                 base_url = getattr(provider_spec, "base_url", None)
                 if base_url:
                     options["base_url"] = base_url
+                settings = self.settings
                 if api != name:
                     options["provider_name"] = name
-                provider = make_provider(api, self.settings, **options)
+                    # OPENAI_API_KEY belongs to OpenAI: never send it to another endpoint.
+                    settings = settings.model_copy(update={"openai_api_key": None})
+                provider = make_provider(api, settings, **options)
             self._providers[name] = provider
         return self._providers[name]
 

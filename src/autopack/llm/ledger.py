@@ -42,17 +42,27 @@ def metered_complete(
         code = getattr(exc, "code", type(exc).__name__)
         store.release_budget(held.id, reason=f"call failed: {code}")
         raise
-    cost = price(completion.input_tokens, completion.output_tokens) if price else Decimal(0)
-    store.settle_budget(
-        held.id,
-        provider=completion.provider,
-        tokens_in=completion.input_tokens,
-        tokens_out=completion.output_tokens,
-        cost_usd=cost,
-        latency_ms=completion.latency_ms,
-        attempt_id=attempt_id,
-        status="truncated" if completion.truncated else "ok",
-    )
+    status = "truncated" if completion.truncated else "ok"
+    try:
+        cost = price(completion.input_tokens, completion.output_tokens) if price else Decimal(0)
+    except ValueError:  # an unpriced model: record the usage, flag the missing price
+        cost, status = Decimal(0), "unpriced"
+    try:
+        store.settle_budget(
+            held.id,
+            provider=completion.provider,
+            tokens_in=completion.input_tokens,
+            tokens_out=completion.output_tokens,
+            cost_usd=cost,
+            latency_ms=completion.latency_ms,
+            attempt_id=attempt_id,
+            status=status,
+        )
+    except BaseException:
+        # Never leave tokens held by a call that is over: the next reservation must see them
+        # free (the usage could not be recorded; the failure propagates).
+        store.release_budget(held.id, reason="settling failed")
+        raise
     return completion
 
 

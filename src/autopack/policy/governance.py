@@ -98,8 +98,13 @@ def _extend(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
 
 
 @lru_cache(maxsize=512)
-def _pattern_regex(pattern: str) -> re.Pattern[str]:
-    """Compile a .gitignore-style pattern to a regex over normalised relative paths."""
+def _pattern_regex(pattern: str, descendants: bool = True) -> re.Pattern[str]:
+    """Compile a .gitignore-style pattern to a regex over normalised relative paths.
+
+    With ``descendants`` a match also covers everything below the matched name (right for
+    protections: protecting ``secrets`` protects ``secrets/x``); scope globs grant exactly
+    the names they match.
+    """
     pat = pattern.strip().replace("\\", "/")
     directory = pat.endswith("/")
     anchored = pat.startswith("/") or "/" in pat.strip("/")
@@ -124,7 +129,7 @@ def _pattern_regex(pattern: str) -> re.Pattern[str]:
             i += 1
     body = "".join(out)
     prefix = "" if anchored else "(?:.*/)?"
-    suffix = "/.*" if directory else "(?:/.*)?"
+    suffix = "/.*" if directory else ("(?:/.*)?" if descendants else "")
     return re.compile(f"^{prefix}{body}{suffix}$")
 
 
@@ -137,7 +142,8 @@ def _in_scope(scope_path: str, path: str) -> bool:
     if scope_path in (".", "./"):
         return True
     if any(c in scope_path for c in "*?["):
-        return matches("/" + scope_path, path)  # scope entries are anchored at the root
+        # Anchored at the root, and granting exactly the names the glob matches.
+        return bool(_pattern_regex("/" + scope_path, descendants=False).match(path))
     root = scope_path.rstrip("/")
     return path == root or path.startswith(root + "/")
 

@@ -98,6 +98,10 @@ def normalize_rel_path(value: str) -> str:
     parts = raw.split("/")
     if ".." in parts:
         raise ValueError(f"path {value!r} must not contain '..'")
+    if any(part.startswith("-") for part in parts):
+        # A leading dash would reach pytest and git as an option (pytest's --basetemp=DIR
+        # deletes DIR), so no path segment may start with one.
+        raise ValueError(f"path {value!r}: a path segment may not start with '-'")
     is_dir = raw.endswith("/")
     norm = posixpath.normpath(raw)
     if norm == ".":

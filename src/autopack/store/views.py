@@ -96,6 +96,7 @@ class AttemptView(_View):
     auditor_outcome: str | None
     outcome: str | None
     error_class: str | None
+    error_message: str | None
     tokens_in: int
     tokens_out: int
     started_at: datetime
