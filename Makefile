@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed-stamp
 .PHONY: help install demo test lint format bench-edits clean
 
 help:
-	@echo "make demo         validate the example plans and store one as a run (SQLite)"
+	@echo "make demo         a whole governed run on a sample project (scripted model)"
 	@echo "make test         lint + the whole test suite (SQLite and a real PostgreSQL)"
 	@echo "make lint         ruff check + ruff format --check"
 	@echo "make format       ruff format + autofix"
@@ -22,7 +22,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 demo: $(STAMP)
-	@$(BIN)/python scripts/demo.py
+	@$(BIN)/autopack demo
 
 test: $(STAMP) lint
 	$(BIN)/pytest -q

@@ -29,9 +29,20 @@ def _root(
     """
 
 
+def _demo(
+    keep: bool = typer.Option(False, "--keep", help="Keep the demo directory afterwards."),
+) -> None:
+    """Run a whole governed build on a sample project (scripted model, under a minute)."""
+    from rich.console import Console
+
+    from autopack.demo import run_demo
+
+    raise typer.Exit(run_demo(Console(highlight=False), keep=keep))
+
+
 def build_app() -> typer.Typer:
     """The full command tree."""
-    from autopack.cli import db_cmd, models_cmd, patch_cmd, runs_cmd, spec_cmd
+    from autopack.cli import db_cmd, models_cmd, patch_cmd, run_cmd, runs_cmd, spec_cmd
 
     app = typer.Typer(
         name="autopack",
@@ -41,6 +52,11 @@ def build_app() -> typer.Typer:
         rich_markup_mode="rich",
     )
     app.callback()(_root)
+    app.command("run")(run_cmd.run)
+    app.command("approve")(run_cmd.approve)
+    app.command("reject")(run_cmd.reject)
+    app.command("cancel")(run_cmd.cancel)
+    app.command("demo")(_demo)
     app.add_typer(spec_cmd.app, name="spec", help="Validate plans and export their JSON Schema.")
     app.add_typer(runs_cmd.app, name="runs", help="List, show and create runs.")
     app.add_typer(db_cmd.app, name="db", help="Database schema management.")

@@ -1,0 +1,176 @@
+"""``autopack run``, ``approve``, ``reject`` and ``cancel``: drive runs from the command line.
+
+Exit codes: 0 the run succeeded (or the command did what it said), 1 the run ended failed,
+2 usage or configuration errors, 3 the run waits for an approval.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from autopack.cli.common import EXIT_USAGE, fail, get_settings, open_store
+from autopack.settings import Settings, SettingsError, load_settings
+
+EXIT_WAITING = 3
+
+
+def _plain(console: Console):
+    """Progress lines printed as they are (model text may contain [brackets])."""
+    return lambda message: console.print(message, markup=False, highlight=False)
+
+
+def _settings(workspace: Path | None, model_config: Path | None) -> Settings:
+    try:
+        settings = load_settings(workspace=workspace.resolve()) if workspace else get_settings()
+    except SettingsError as exc:
+        fail(f"invalid settings: {exc}", EXIT_USAGE)
+    if model_config is not None:
+        settings = settings.model_copy(update={"models_file": model_config})
+    return settings
+
+
+def _finish(console: Console, store: object, outcome: object) -> None:
+    from autopack.cli.runs_cmd import render_run
+    from autopack.engine import RunOutcome
+    from autopack.policy.states import RunState
+
+    assert isinstance(outcome, RunOutcome)
+    render_run(store.get_run(outcome.run_id))  # type: ignore[attr-defined]
+    state = RunState(outcome.state)
+    if state is RunState.DONE_SUCCESS:
+        console.print(
+            f"[green]run {outcome.run_id} succeeded[/]: review it with "
+            f"`git log -p autonomous/{outcome.run_id}` and merge it when you are satisfied."
+        )
+        raise typer.Exit(0)
+    if outcome.waiting:
+        console.print(
+            f"[yellow]run {outcome.run_id} waits for approval[/] ({outcome.reason}). "
+            f"Review .autopack/runs/{outcome.run_id}/phases/*/pending-approval.diff, then "
+            f"`autopack approve {outcome.run_id}` or `autopack reject {outcome.run_id} "
+            "--reason ...`."
+        )
+        raise typer.Exit(EXIT_WAITING)
+    console.print(f"[red]run {outcome.run_id} ended {state.value}[/]: {outcome.reason}")
+    raise typer.Exit(1)
+
+
+def _engine(settings: Settings, store: object, scripted: Path | None, auto_approve: bool):
+    from autopack.engine import Engine, EngineOptions
+    from autopack.llm import LlmError
+    from autopack.policy.governance import GovernanceConfigError
+    from autopack.policy.models_config import ModelsConfigError
+    from autopack.policy.strategy import StrategyConfigError
+
+    options = EngineOptions(
+        scripted=scripted.resolve() if scripted else None, auto_approve=auto_approve
+    )
+    try:
+        return Engine(settings, store, options)  # type: ignore[arg-type]
+    except (StrategyConfigError, ModelsConfigError, GovernanceConfigError, LlmError) as exc:
+        fail(f"invalid configuration: {exc}", EXIT_USAGE)
+
+
+def run(
+    plan: Annotated[Path, typer.Argument(help="The plan (JSON or YAML, any accepted shape).")],
+    workspace: Annotated[
+        Path | None, typer.Option("--workspace", help="The git repository (default: here).")
+    ] = None,
+    base: Annotated[str, typer.Option("--base", help="Base ref of the integration branch.")] = (
+        "HEAD"
+    ),
+    scripted: Annotated[
+        Path | None,
+        typer.Option("--scripted", metavar="ANSWERS", help="Answer every model call from a file."),
+    ] = None,
+    model_config: Annotated[
+        Path | None, typer.Option("--model-config", help="Model registry overrides (YAML).")
+    ] = None,
+    auto_approve: Annotated[
+        bool, typer.Option("--auto-approve", help="Grant approvals automatically (demos only).")
+    ] = False,
+) -> None:
+    """Carry out a plan on an integration branch (resumes the run if it exists)."""
+    from autopack.cli.spec_cmd import load_or_exit
+    from autopack.engine import EngineError, execute_run
+    from autopack.store import NotFoundError
+
+    settings = _settings(workspace, model_config)
+    loaded = load_or_exit(plan)
+    console = Console(highlight=False)
+    with open_store(settings) as store:
+        engine = _engine(settings, store, scripted, auto_approve)
+        try:
+            store.get_run(loaded.spec.run_id)
+            console.print(f"resuming run {loaded.spec.run_id}")
+        except NotFoundError:
+            compiled = engine.strategy.compile_run(loaded.spec)
+            store.create_run(loaded.spec, compiled, shape=loaded.shape, actor="cli")
+        try:
+            outcome = execute_run(engine, loaded.spec.run_id, base_ref=base, notify=_plain(console))
+        except EngineError as exc:
+            fail(str(exc))
+        _finish(console, store, outcome)
+
+
+def approve(
+    run_id: Annotated[str, typer.Argument(help="The run.")],
+    phase_id: Annotated[str | None, typer.Argument(help="The waiting phase.")] = None,
+    by: Annotated[str, typer.Option("--by", help="Who approves.")] = "cli",
+    scripted: Annotated[Path | None, typer.Option("--scripted", metavar="ANSWERS")] = None,
+    workspace: Annotated[Path | None, typer.Option("--workspace")] = None,
+) -> None:
+    """Approve the waiting phase and continue the run from its approved answer."""
+    from autopack.engine import EngineError
+    from autopack.engine import approve as do_approve
+
+    settings = _settings(workspace, None)
+    console = Console(highlight=False)
+    with open_store(settings) as store:
+        engine = _engine(settings, store, scripted, False)
+        try:
+            outcome = do_approve(engine, run_id, phase_id, by=by, notify=_plain(console))
+        except EngineError as exc:
+            fail(str(exc))
+        _finish(console, store, outcome)
+
+
+def reject(
+    run_id: Annotated[str, typer.Argument(help="The run.")],
+    phase_id: Annotated[str | None, typer.Argument(help="The waiting phase.")] = None,
+    reason: Annotated[str, typer.Option("--reason", help="Why (recorded).")] = "rejected",
+    by: Annotated[str, typer.Option("--by", help="Who rejects.")] = "cli",
+    workspace: Annotated[Path | None, typer.Option("--workspace")] = None,
+) -> None:
+    """Reject the waiting phase: it fails and the run ends for review."""
+    from autopack.engine import EngineError
+    from autopack.engine import reject as do_reject
+
+    settings = _settings(workspace, None)
+    with open_store(settings) as store:
+        engine = _engine(settings, store, None, False)
+        try:
+            outcome = do_reject(engine, run_id, phase_id, by=by, reason=reason)
+        except EngineError as exc:
+            fail(str(exc))
+        _finish(Console(highlight=False), store, outcome)
+
+
+def cancel(
+    run_id: Annotated[str, typer.Argument(help="The run.")],
+    workspace: Annotated[Path | None, typer.Option("--workspace")] = None,
+) -> None:
+    """Stop a run at its next safe point (between phases); a run not executing stops now."""
+    from autopack.policy.states import RunState
+
+    with open_store(_settings(workspace, None)) as store:
+        store.request_cancel(run_id)
+        state = store.get_run(run_id).state
+        if state in (RunState.RUN_CREATED, RunState.GATE, RunState.PHASE_QUEUEING):
+            store.transition_run(run_id, RunState.CANCELLED, reason="cancelled", actor="cli")
+            state = RunState.CANCELLED
+    Console(highlight=False).print(f"cancel requested for {run_id} (now {state})")

@@ -1,0 +1,54 @@
+"""`autopack demo`: a whole governed run, from the real command tree."""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+from autopack.cli.main import build_app
+
+
+def test_demo_runs_to_success(monkeypatch: pytest.MonkeyPatch, git_env: dict[str, str]) -> None:
+    monkeypatch.setenv("COLUMNS", "200")
+    result = CliRunner().invoke(build_app(), ["demo"], catch_exceptions=False)
+    out = result.stdout
+    assert result.exit_code == 0, out
+    for expected in (
+        "attempt 1 failed: patch_apply_error",
+        "failure hardening: patch_context_mismatch",
+        "attempt 2 failed: ci_fail",
+        "doctor (",
+        "escalated 1 step",
+        "approval granted automatically",
+        "DONE_SUCCESS",
+        "user checkout untouched: yes",
+    ):
+        assert expected in out, expected
+    assert out.count(" mul gets a default second argument") >= 1
+
+
+def test_run_waits_for_approval_then_approve_finishes(
+    tmp_path, monkeypatch: pytest.MonkeyPatch, git_env: dict[str, str]
+) -> None:
+    from importlib import resources
+
+    from autopack.demo import make_project
+
+    project = make_project(tmp_path)
+    demo = resources.files("autopack.demo")
+    plan, script = tmp_path / "plan.yaml", tmp_path / "script.yaml"
+    plan.write_text(demo.joinpath("plan.yaml").read_text())
+    script.write_text(demo.joinpath("script.yaml").read_text())
+    monkeypatch.setenv("COLUMNS", "200")
+    app, runner = build_app(), CliRunner()
+    args = ["--workspace", str(project)]
+    waiting = runner.invoke(app, ["run", str(plan), *args, "--scripted", str(script)])
+    assert waiting.exit_code == 3, waiting.stdout
+    assert "waits for approval" in waiting.stdout and "autopack approve demo-calc" in waiting.stdout
+    done = runner.invoke(
+        app, ["approve", "demo-calc", "--by", "alice", *args, "--scripted", str(script)]
+    )
+    assert done.exit_code == 0, done.stdout
+    assert "run demo-calc succeeded" in done.stdout
+    again = runner.invoke(app, ["run", str(plan), *args, "--scripted", str(script)])
+    assert again.exit_code == 1 and "has ended" in again.stderr
