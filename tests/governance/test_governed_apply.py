@@ -177,3 +177,18 @@ def test_existing_markers_in_a_file_do_not_block_unrelated_edits(
     (repo / "src" / "guide.txt").write_text(doc)
     answer = _sr("src/guide.txt", "Title\n", "Better title\n")
     assert governed_apply(repo, answer, _policy("src/")).outcome is ApplyOutcome.APPLIED
+
+
+def test_writes_to_git_ignored_paths_are_refused(sandbox: tuple[Path, Path]) -> None:
+    from autopack.workspace.git import Git
+
+    repo, _ = sandbox
+    (repo / ".gitignore").write_text("build/\n")
+    (repo / "src" / "build").mkdir()
+    (repo / "src" / "build" / "hook.py").write_text("X = 1\n")
+    before = snapshot_tree(repo)
+    answer = _sr("src/build/hook.py", "X = 1\n", "X = 2\n")
+    result = governed_apply(repo, answer, _policy("src/"), ignored=Git(repo).ignored)
+    assert result.outcome is ApplyOutcome.REFUSED_POLICY
+    assert "path.git_ignored" in _rules(result)
+    assert changed_paths(before, snapshot_tree(repo)) == set()

@@ -182,7 +182,9 @@ def run_attempt(
             )
 
     policy = GovernancePolicy.for_phase(engine.governance, phase.scope, ctx.strategy)
-    applied = governed_apply(ctx.ws.path, answer, policy, approved=approved)
+    applied = governed_apply(
+        ctx.ws.path, answer, policy, approved=approved, ignored=ctx.ws.git.ignored
+    )
     if applied.outcome is ApplyOutcome.NEEDS_APPROVAL:
         return AttemptReport(Step.NEEDS_APPROVAL, answer, model.name, applied.for_model())
     if not applied.ok:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -147,11 +148,14 @@ def governed_apply(
     *,
     check: bool = False,
     approved: bool = False,
+    ignored: Callable[[list[str]], set[str]] | None = None,
 ) -> GovernedApplyResult:
     """Apply a model answer under ``root`` if, and only if, every rule allows it.
 
     ``approved`` marks that a person approved this answer (``needs_approval`` then applies);
-    ``check`` runs every step but writes nothing.
+    ``check`` runs every step but writes nothing. ``ignored`` tells which paths git ignores:
+    writes there are refused (``path.git_ignored``), because an attempt's rollback restores
+    tracked and new files exactly but keeps ignored files as they are.
     """
     root_path = Path(root).resolve()
     parsed = parse_answer(answer)
@@ -182,6 +186,13 @@ def governed_apply(
     }
     ops = _operations(changes, renamed_from)
     fs = tuple(d for p, op in ops if (d := _fs_decision(root_path, p, op)) is not None)
+    if ignored is not None:
+        hidden = ignored([p for p, _ in ops])
+        fs += tuple(
+            PathDecision(p, Verdict.DENY, "path.git_ignored", "git ignores this path", op)
+            for p, op in ops
+            if p in hidden
+        )
     contents = {p: (t.encode("utf-8") if t is not None else None) for p, t in changes.items()}
     decision = combine(
         policy.check_paths(ops),

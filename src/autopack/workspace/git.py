@@ -182,6 +182,15 @@ class Git:
         names = {p for p in diff.split("\0") if p} | {p for p in untracked.split("\0") if p}
         return sorted(names)
 
+    def ignored(self, paths: list[str]) -> set[str]:
+        """The given worktree-relative paths that git ignores (``.gitignore`` and friends)."""
+        if not paths:
+            return set()
+        out = self.run(
+            "check-ignore", "--no-index", "-z", "--stdin", check=False, input="\0".join(paths)
+        ).stdout
+        return {p for p in out.split("\0") if p}
+
 
 def _decode(data: bytes) -> str:
     return data.decode("utf-8", errors="replace")
