@@ -24,6 +24,7 @@ from autopack.agents import (
 from autopack.checks import Baseline, CheckReport, CiRunner, check_deliverables
 from autopack.engine.services import Engine
 from autopack.llm import LlmError
+from autopack.llm.ledger import MeteredModel
 from autopack.policy.governance import GovernancePolicy, Operation, Verdict, combine
 from autopack.policy.strategy import PhaseStrategy
 from autopack.spec.models import PhaseSpec
@@ -83,12 +84,19 @@ class AttemptContext:
     notify: Notify = print
 
 
-def _calls(ctx: AttemptContext, role: str, attempt: int, attempt_id: int | None, **route: object):
+def _calls(
+    ctx: AttemptContext,
+    role: str,
+    attempt: int,
+    attempt_id: int | None,
+    complexity: str | None = None,
+) -> tuple[str, MeteredModel]:
+    """The routed model for a reviewing role and its metered call."""
     engine = ctx.engine
     decision = engine.router.choose(
         role,
         category=ctx.phase.task_category,
-        complexity=route.pop("complexity", ctx.phase.complexity),  # type: ignore[arg-type]
+        complexity=complexity or ctx.phase.complexity,
         attempt=1,
         failures=(),
     )

@@ -27,7 +27,7 @@ from autopack.policy.strategy import PhaseStrategy
 from autopack.spec.models import CiSpec, RunSpec
 from autopack.store.models import utcnow
 from autopack.store.views import RunDetail
-from autopack.workspace import IntegrationWorkspace
+from autopack.workspace import Git, IntegrationWorkspace
 
 _TERMINAL_FOR = {
     PhaseOutcome.BUDGET_EXHAUSTED: RunState.DONE_FAILED_BUDGET_EXHAUSTED,
@@ -59,8 +59,8 @@ class RunOutcome:
 
 def _workspace(engine: Engine, run_id: str, base_ref: str) -> IntegrationWorkspace:
     s = engine.settings
-    branch_exists = (s.data_dir / "worktrees" / run_id).exists()
-    if branch_exists:
+    # The base ref exists once the workspace was created; open() re-adds a missing worktree.
+    if Git(s.workspace).try_rev_parse(f"refs/autopack/{run_id}/base"):
         return IntegrationWorkspace.open(s.workspace, s.data_dir, run_id)
     return IntegrationWorkspace.create(s.workspace, s.data_dir, run_id, base_ref=base_ref)
 

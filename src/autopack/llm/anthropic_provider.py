@@ -20,7 +20,6 @@ from autopack.llm.base import (
     ProviderConfig,
     SdkProvider,
     StopReason,
-    estimate_tokens,
 )
 from autopack.llm.errors import AuthenticationError, ProviderError, map_sdk_error
 from autopack.llm.retry import Sleep
@@ -125,26 +124,20 @@ class AnthropicProvider(SdkProvider):
             )
         text = "".join(block.text for block in message.content if block.type == "text")
         usage = message.usage
-        estimated = usage is None or usage.input_tokens is None or usage.output_tokens is None
-        if usage is None or estimated:
-            input_tokens = request.estimated_input_tokens()
-            output_tokens = min(request.max_tokens, estimate_tokens(text))
-        else:
+        input_tokens = output_tokens = None
+        if usage is not None and usage.input_tokens is not None:
             input_tokens = (
                 usage.input_tokens
                 + (usage.cache_creation_input_tokens or 0)
                 + (usage.cache_read_input_tokens or 0)
             )
             output_tokens = usage.output_tokens
-        raw_stop = message.stop_reason
-        return Completion(
+        return self._completion(
+            request,
             text=text,
             input_tokens=input_tokens,
             output_tokens=output_tokens,
-            usage_estimated=estimated,
-            stop_reason=_STOP_REASONS.get(raw_stop or "", "other"),
-            raw_stop_reason=raw_stop,
-            latency_ms=0,
-            provider=self.name,
-            model=message.model or request.model,
+            raw_stop=message.stop_reason,
+            stop_reasons=_STOP_REASONS,
+            model=message.model,
         )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -228,3 +228,31 @@ class SdkProvider:
 
     def _once(self, request: CompletionRequest) -> Completion:
         raise NotImplementedError
+
+    def _completion(
+        self,
+        request: CompletionRequest,
+        *,
+        text: str,
+        input_tokens: int | None,
+        output_tokens: int | None,
+        raw_stop: str | None,
+        stop_reasons: Mapping[str, StopReason],
+        model: str | None,
+    ) -> Completion:
+        """A :class:`Completion`; usage the server did not report is estimated (and flagged)."""
+        estimated = input_tokens is None or output_tokens is None
+        if estimated:
+            input_tokens = request.estimated_input_tokens()
+            output_tokens = min(request.max_tokens, estimate_tokens(text))
+        return Completion(
+            text=text,
+            input_tokens=input_tokens,
+            output_tokens=output_tokens,
+            usage_estimated=estimated,
+            stop_reason=stop_reasons.get(raw_stop or "", "other"),
+            raw_stop_reason=raw_stop,
+            latency_ms=0,
+            provider=self.name,
+            model=model or request.model,
+        )

@@ -30,7 +30,6 @@ from autopack.llm.base import (
     ProviderConfig,
     SdkProvider,
     StopReason,
-    estimate_tokens,
 )
 from autopack.llm.errors import AuthenticationError, ProviderError, map_sdk_error
 from autopack.llm.retry import Sleep
@@ -156,21 +155,12 @@ class OpenAIProvider(SdkProvider):
         message = choice.message
         text = (message.content if message else None) or ""
         usage = response.usage
-        estimated = usage is None or usage.prompt_tokens is None or usage.completion_tokens is None
-        if usage is None or estimated:
-            input_tokens = request.estimated_input_tokens()
-            output_tokens = min(request.max_tokens, estimate_tokens(text))
-        else:
-            input_tokens, output_tokens = usage.prompt_tokens, usage.completion_tokens
-        raw_stop = choice.finish_reason
-        return Completion(
+        return self._completion(
+            request,
             text=text,
-            input_tokens=input_tokens,
-            output_tokens=output_tokens,
-            usage_estimated=estimated,
-            stop_reason=_FINISH_REASONS.get(raw_stop or "", "other"),
-            raw_stop_reason=raw_stop,
-            latency_ms=0,
-            provider=self.name,
-            model=response.model or request.model,
+            input_tokens=usage.prompt_tokens if usage is not None else None,
+            output_tokens=usage.completion_tokens if usage is not None else None,
+            raw_stop=choice.finish_reason,
+            stop_reasons=_FINISH_REASONS,
+            model=response.model,
         )
