@@ -142,6 +142,13 @@ class Settings(BaseSettings):
     sqlite_busy_timeout_ms: int = Field(
         default=10_000, ge=0, validation_alias=_env("AUTOPACK_SQLITE_BUSY_TIMEOUT_MS")
     )
+    lease_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        validation_alias=_env("AUTOPACK_LEASE_SECONDS"),
+        description="How long a worker's lease on a run lasts without a heartbeat; another "
+        "worker (or `autopack resume`) may take the run over after that.",
+    )
     log_level: str = Field(default="INFO", validation_alias=_env("AUTOPACK_LOG_LEVEL"))
 
     @field_validator(

@@ -14,10 +14,19 @@ def _attempts(engine, phase_id: str):
     return engine.store.attempts("calc-run", phase_id)
 
 
+HISTORY = "docs: build history entry for run calc-run"
+
+
 def _branch_log(engine) -> list[str]:
+    """Phase commits of the integration branch (the build-history entry left out)."""
     repo = engine.settings.workspace
     out = git(repo, "log", "--format=%s", "autonomous/calc-run", "--not", "main")
-    return out.strip().splitlines()
+    return [line for line in out.strip().splitlines() if line != HISTORY]
+
+
+def _history(engine) -> str:
+    repo = engine.settings.workspace
+    return git(repo, "show", "autonomous/calc-run:docs/BUILD_HISTORY.md")
 
 
 def test_setbacks_then_success_in_demo_mode(make_engine) -> None:
@@ -30,6 +39,10 @@ def test_setbacks_then_success_in_demo_mode(make_engine) -> None:
     assert [a.outcome for a in tries] == ["patch_apply_error", "ci_fail", "success"]
     assert tries[0].builder_model != tries[2].builder_model  # escalated after two failures
     assert len(_branch_log(engine)) == 3  # one commit per phase
+    head = git(engine.settings.workspace, "log", "-1", "--format=%s", "autonomous/calc-run")
+    assert head.strip() == HISTORY  # the dated entry is the run's last commit
+    entry = _history(engine)
+    assert "run `calc-run`" in entry and "| `mul-default` |" in entry
     div = _attempts(engine, "div")
     assert [a.outcome for a in div] == ["awaiting_approval", "success"]
     assert engine.store.approvals(status="approved", run_id="calc-run")[0].decided_by == (

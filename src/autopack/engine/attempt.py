@@ -82,6 +82,8 @@ class AttemptContext:
     baseline: Baseline | None
     artifacts: Path
     notify: Notify = print
+    guard: Callable[[], tuple[str, str] | None] = lambda: None
+    """Before each retry: ``(run state, reason)`` when the run must stop (cancel, a cap)."""
 
 
 def _calls(

@@ -28,6 +28,7 @@ from autopack.workspace import governed_apply
 
 PENDING_ANSWER = "pending-approval.answer.md"
 PENDING_DIFF = "pending-approval.diff"
+_NOT_COUNTED = frozenset({"success", "awaiting_approval", "interrupted"})
 
 
 class PhaseOutcome(StrEnum):
@@ -39,6 +40,7 @@ class PhaseOutcome(StrEnum):
     WAITING_APPROVAL = "waiting_approval"
     BUDGET_EXHAUSTED = "budget_exhausted"
     ENVIRONMENT = "environment"
+    STOPPED = "stopped"  # the run stopped between attempts (cancel, a run-level cap)
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,8 @@ class PhaseResult:
     attempts: int
     reason: str
     commit: str | None = None
+    run_state: str | None = None
+    """For ``STOPPED``: the state the run ends in."""
 
 
 class _Phase:
@@ -90,9 +94,20 @@ def run_phase(
             "approved: applying the approved answer" if approved_answer else "attempt 1",
         )
     answer, approved = approved_answer, approved_answer is not None
-    tries = 0
+    # Earlier invocations' failed attempts count (a resume or an approval continues the
+    # phase; it does not get a fresh budget), and drive escalation like this one's.
+    p.failures = [
+        a.error_class
+        for a in store.attempts(ctx.run_id, phase.phase_id)
+        if a.error_class and a.outcome not in _NOT_COUNTED
+    ]
+    tries = len(p.failures)
     while True:
         n = attempts_used + 1
+        stop = ctx.guard() if answer is None and tries > 0 else None
+        if stop is not None:
+            p.to(PhaseState.FAILED, stop[1])
+            return PhaseResult(PhaseOutcome.STOPPED, n - 1, stop[1], run_state=stop[0])
         if tries >= limit and answer is None:
             reason = (
                 f"no attempt left ({tries} of {limit} used): {p.failures[-1] if p.failures else ''}"
@@ -143,6 +158,7 @@ def run_phase(
             error_class=report.step.value,
             error_message=report.feedback[:4000],
             builder_outcome="answered",
+            ci_outcome=str(report.checks.status) if report.checks else None,
             auditor_model=report.auditor_model,
         )
         ctx.notify(f"attempt {n} failed: {report.step.value}")

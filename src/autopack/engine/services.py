@@ -36,6 +36,8 @@ class EngineOptions:
     python: str | None = None
     """Interpreter for the checks (default: the project's .venv, else Autopack's)."""
     actor: str = "engine"
+    max_parallel: int = 1
+    """Phases of one tier whose scopes do not overlap may run this many at a time."""
 
 
 @dataclass

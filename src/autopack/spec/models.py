@@ -304,6 +304,14 @@ class RunSpec(_Frozen):
     token_cap: int = Field(default=500_000, gt=0, description="Total token budget.")
     max_phases: int | None = Field(default=None, gt=0, description="Cap on the phase count.")
     max_duration_minutes: int | None = Field(default=None, gt=0, description="Wall-clock cap.")
+    max_ci_runs: int | None = Field(
+        default=None, gt=0, description="Cap on check (CI) runs across the whole run."
+    )
+    max_failures: int | None = Field(
+        default=None,
+        gt=0,
+        description="Cap on failed attempts across the whole run (each phase also has its own).",
+    )
     safety_profile: SafetyProfile = SafetyProfile.NORMAL
     workspace: str = Field(default=".", description="The git repository to work on.")
     run_scope: str | None = Field(default=None, description="Free-text scope note (flat shape).")

@@ -7,6 +7,7 @@ transition table and writes an event in the same transaction.
 
 from autopack.store.budget import BudgetExhaustedError, Reservation, ReservationError, ScopeBudget
 from autopack.store.errors import ApprovalStateError, NotFoundError, RunExistsError, StoreError
+from autopack.store.lease import Lease, LeaseHeldError
 from autopack.store.migrate import SchemaError
 from autopack.store.models import DirectStateWriteError
 from autopack.store.service import Store
@@ -15,6 +16,8 @@ __all__ = [
     "ApprovalStateError",
     "BudgetExhaustedError",
     "DirectStateWriteError",
+    "Lease",
+    "LeaseHeldError",
     "NotFoundError",
     "Reservation",
     "ReservationError",

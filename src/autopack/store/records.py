@@ -186,3 +186,23 @@ def list_approvals(
     if run_id is not None:
         stmt = stmt.where(Approval.run_id == run_id)
     return [ApprovalView.model_validate(a) for a in session.scalars(stmt)]
+
+
+_NOT_FAILURES = ("success", "awaiting_approval", "interrupted")
+_NO_CHECKS = ("skipped",)
+
+
+def attempt_stats(session: Session, run_id: str) -> dict[str, int]:
+    """Run-wide attempt counts in one aggregate query: attempts, failures, CI runs."""
+    row = session.execute(
+        select(
+            func.count(Attempt.id),
+            func.count(Attempt.id).filter(
+                Attempt.outcome.is_not(None), Attempt.outcome.not_in(_NOT_FAILURES)
+            ),
+            func.count(Attempt.id).filter(
+                Attempt.ci_outcome.is_not(None), Attempt.ci_outcome.not_in(_NO_CHECKS)
+            ),
+        ).where(Attempt.run_id == run_id)
+    ).one()
+    return {"attempts": int(row[0]), "failures": int(row[1]), "ci_runs": int(row[2])}

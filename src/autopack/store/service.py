@@ -20,9 +20,10 @@ from autopack.policy.states import Machine
 from autopack.policy.strategy import RunStrategy
 from autopack.settings import Settings
 from autopack.spec.models import RunSpec
-from autopack.store import budget, records, runs
+from autopack.store import budget, lease, records, runs
 from autopack.store.budget import Reservation, ScopeBudget
 from autopack.store.db import create_db_engine, make_session_factory
+from autopack.store.lease import Lease
 from autopack.store.migrate import ensure_schema
 from autopack.store.transitions import apply_transition
 from autopack.store.views import (
@@ -97,6 +98,26 @@ class Store:
         with self.transaction() as session:
             return runs.cancel_requested(session, run_id)
 
+    def acquire_lease(self, run_id: str, owner: str, ttl: float) -> Lease:
+        """Take the run's worker lease (raises ``LeaseHeldError`` while another holds it)."""
+        with self.transaction() as session:
+            return lease.acquire_lease(session, run_id, owner, ttl)
+
+    def renew_lease(self, run_id: str, owner: str, ttl: float) -> bool:
+        """Heartbeat: extend our lease; ``False`` once it is no longer ours."""
+        with self.transaction() as session:
+            return lease.renew_lease(session, run_id, owner, ttl)
+
+    def release_lease(self, run_id: str, owner: str) -> bool:
+        """Give our lease up."""
+        with self.transaction() as session:
+            return lease.release_lease(session, run_id, owner)
+
+    def lease(self, run_id: str) -> Lease:
+        """The run's current lease (owner, expiry, last heartbeat)."""
+        with self.transaction() as session:
+            return lease.read_lease(session, run_id)
+
     def events(
         self, run_id: str, *, entity: str | None = None, key: str | None = None
     ) -> list[EventView]:
@@ -159,6 +180,11 @@ class Store:
         """A phase's attempts."""
         with self.transaction() as session:
             return records.list_attempts(session, run_id, phase_id)
+
+    def attempt_stats(self, run_id: str) -> dict[str, int]:
+        """Run-wide counts: ``attempts``, ``failures`` (failed attempts), ``ci_runs``."""
+        with self.transaction() as session:
+            return records.attempt_stats(session, run_id)
 
     def record_llm_call(self, **fields: Any) -> LlmCallView:
         """Append a model call to the ledger."""

@@ -1,0 +1,79 @@
+"""Recovery of a run whose worker stopped mid-flight (killed, crashed, lost its lease).
+
+The workspace repairs itself when opened (:meth:`IntegrationWorkspace.open`): an attempt
+that had committed keeps its commit, any other open attempt is rolled back to its snapshot.
+:func:`recover_run` then makes the store agree with the repository:
+
+- model-call reservations that were never settled are released (their tokens return to the
+  budgets);
+- attempts left open are closed as ``interrupted`` (they do not count against the phase);
+- a phase left mid-flight whose commit is on the integration branch is marked ``COMPLETE``
+  (its edit is never applied a second time); any other is re-queued (``EXECUTING → QUEUED``,
+  an explicit edge of the transition table) and starts again from its snapshot.
+
+Everything it does is returned as sentences and recorded as events.
+"""
+
+from __future__ import annotations
+
+from autopack.engine.services import Engine
+from autopack.policy.states import PhaseState
+from autopack.workspace import IntegrationWorkspace
+
+INTERRUPTED = "interrupted"
+_MID_FLIGHT = frozenset(
+    {PhaseState.EXECUTING, PhaseState.GATE, PhaseState.CI_RUNNING, PhaseState.PENDING_REVIEW}
+)
+
+
+def _phase_commit(ws: IntegrationWorkspace, phase_id: str) -> str | None:
+    """The phase's commit when it is on the integration branch."""
+    sha = ws.git.try_rev_parse(f"refs/autopack/{ws.run_id}/{phase_id}/after")
+    if sha is None:
+        return None
+    ancestor = ws.git.run(
+        "merge-base", "--is-ancestor", sha, f"refs/heads/{ws.branch}", check=False
+    )
+    return sha if ancestor.returncode == 0 else None
+
+
+def recover_run(engine: Engine, ws: IntegrationWorkspace, run_id: str, *, actor: str) -> list[str]:
+    """Bring the store in line with the repaired workspace; say what was done."""
+    store = engine.store
+    done: list[str] = []
+    released = store.release_stale_reservations(run_id, reason="worker stopped mid-call")
+    if released:
+        done.append(f"released {released} unsettled model-call reservation(s)")
+    for phase in store.get_run(run_id).phases:
+        open_attempts = [a for a in store.attempts(run_id, phase.phase_id) if a.finished_at is None]
+        for attempt in open_attempts:
+            store.finish_attempt(
+                attempt.id,
+                outcome=INTERRUPTED,
+                error_class=INTERRUPTED,
+                error_message="the worker stopped during this attempt",
+            )
+            done.append(f"closed interrupted attempt {attempt.attempt_index} of {phase.phase_id}")
+        if phase.state not in _MID_FLIGHT:
+            continue
+        sha = _phase_commit(ws, phase.phase_id)
+        if sha is not None:
+            store.transition_phase(
+                run_id,
+                phase.phase_id,
+                PhaseState.COMPLETE,
+                reason=f"committed {sha[:12]} before the interruption",
+                actor=actor,
+            )
+            done.append(f"phase {phase.phase_id} had committed {sha[:12]}: kept as complete")
+        else:
+            store.transition_phase(
+                run_id,
+                phase.phase_id,
+                PhaseState.QUEUED,
+                reason="re-queued after an interruption",
+                actor=actor,
+                explicit=True,
+            )
+            done.append(f"phase {phase.phase_id} re-queued (starts again from its snapshot)")
+    return done
