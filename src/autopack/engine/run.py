@@ -205,6 +205,17 @@ def _walk_tiers(
     r: _Run, ws: IntegrationWorkspace, detail: RunDetail, approved: dict[str, str]
 ) -> RunOutcome | None:
     """Every tier in order; a :class:`RunOutcome` when the run stops before the end."""
+    waiting = [
+        p.phase_id
+        for p in detail.phases
+        if p.state == PhaseState.PENDING_APPROVAL and p.phase_id not in approved
+    ]
+    if waiting:  # the gate holds until a person decides
+        if r.state not in (RunState.GATE, RunState.PHASE_EXECUTION):
+            r.to(RunState.PHASE_QUEUEING, "executor started")
+            r.to(RunState.PHASE_EXECUTION, f"phase {waiting[0]}")
+        r.to(RunState.GATE, f"phase {waiting[0]} waits for approval")
+        return RunOutcome(r.run_id, r.state, f"phase {waiting[0]} waits for approval", {})
     r.to(RunState.PHASE_QUEUEING, "executor started")
     stored = {p.phase_id: p for p in detail.phases}
     results: dict[str, PhaseResult] = {}
@@ -219,9 +230,6 @@ def _walk_tiers(
                 skipped += current == PhaseState.SKIPPED
                 continue
             answer = approved.get(phase.phase_id)
-            if current == PhaseState.PENDING_APPROVAL and answer is None:
-                r.to(RunState.GATE, f"phase {phase.phase_id} waits for approval")
-                return RunOutcome(r.run_id, r.state, "waiting for approval", results)
             stop = r.stop()
             if stop:
                 r.tier_to(tier.tier_id, TierState.BLOCKED, stop[1])
