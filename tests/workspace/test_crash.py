@@ -132,3 +132,19 @@ def test_a_lock_held_by_a_live_git_is_not_removed(repo: Path, data_dir: Path) ->
             os.killpg(busy.pid, signal.SIGKILL)
             busy.wait()
         ws.remove(delete_branch=True)
+
+
+def test_commits_someone_else_made_during_an_attempt_are_never_reset(
+    repo: Path, data_dir: Path
+) -> None:
+    ws = IntegrationWorkspace.create(repo, data_dir, "run1")
+    ws.begin_attempt("p1", 1)
+    write(ws.path, "mine.txt", "a person's work\n")
+    git(ws.path, "add", "mine.txt")
+    git(ws.path, "commit", "-q", "-m", "a person committed in the worktree")
+    head = git(ws.path, "rev-parse", "HEAD").strip()
+    with pytest.raises(WorkspaceError) as caught:
+        IntegrationWorkspace.open(repo, data_dir, "run1")
+    assert caught.value.code == "foreign_commits"
+    assert git(ws.path, "rev-parse", "HEAD").strip() == head
+    assert (ws.path / "mine.txt").read_text() == "a person's work\n"

@@ -387,6 +387,16 @@ class IntegrationWorkspace:
                 f"{head[:12]} before the interruption; kept it"
             )
             return
+        if head != record.snapshot:
+            # Commits Autopack did not make (someone committed in the worktree, or moved the
+            # branch): never reset over them; a person decides.
+            raise WorkspaceError(
+                f"the integration branch {self.branch} moved from the interrupted attempt's "
+                f"snapshot {record.snapshot[:12]} to {head[:12]}, which Autopack did not "
+                f"commit; inspect {self.path} (move those commits elsewhere or reset the "
+                "branch yourself), then resume",
+                code="foreign_commits",
+            )
         self._restore(record.snapshot, record.ignored)
         self._journal.clear()
         self.repairs.append(
