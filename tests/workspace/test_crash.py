@@ -148,3 +148,4 @@ def test_commits_someone_else_made_during_an_attempt_are_never_reset(
     assert caught.value.code == "foreign_commits"
     assert git(ws.path, "rev-parse", "HEAD").strip() == head
     assert (ws.path / "mine.txt").read_text() == "a person's work\n"
+    ws.remove(delete_branch=True)
