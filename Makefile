@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: help install demo test lint format bench-edits clean
+.PHONY: help install demo test lint format bench-edits bench-orchestration clean
 
 help:
 	@echo "make demo         a whole governed run on a sample project (scripted model)"
@@ -12,6 +12,7 @@ help:
 	@echo "make lint         ruff check + ruff format --check"
 	@echo "make format       ruff format + autofix"
 	@echo "make bench-edits  score the edit applier against git apply and GNU patch"
+	@echo "make bench-orchestration  ms per phase of Autopack vs bare git at 10/50/200 phases"
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +38,9 @@ format: $(STAMP)
 
 bench-edits: $(STAMP)
 	$(BIN)/python bench/edits/run.py
+
+bench-orchestration: $(STAMP)
+	$(BIN)/python bench/orchestration/run.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis build dist src/*.egg-info

@@ -39,10 +39,10 @@ def test_version_and_help(cli) -> None:
 
 def test_db_upgrade_then_current(cli, workspace: Path) -> None:
     first = cli("db", "upgrade")
-    assert first.exit_code == 0 and "upgraded: empty -> 0003" in first.stdout
+    assert first.exit_code == 0 and "upgraded: empty -> 0005" in first.stdout
     assert (workspace / ".autopack" / "autopack.db").exists()
-    assert "already at revision 0003" in cli("db", "upgrade").stdout
-    assert "current: 0003" in cli("db", "current").stdout
+    assert "already at revision 0005" in cli("db", "upgrade").stdout
+    assert "current: 0005" in cli("db", "current").stdout
 
 
 def test_create_list_show_a_run(cli) -> None:
@@ -103,3 +103,45 @@ def test_console_script_runs_in_a_subprocess(workspace: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "no runs yet" in result.stdout
+
+
+def test_show_lists_each_phase_attempts(
+    tmp_path: Path, git_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from support.scripted_run import RUN_ID, make_project, run_plan, write_script
+
+    repo = make_project(tmp_path / "project")
+    answers = write_script(tmp_path / "script.yaml", auditor_rejects=True)
+    assert run_plan(repo, answers, auto_approve=True).state == "DONE_SUCCESS"
+    monkeypatch.setenv("AUTOPACK_WORKSPACE", str(repo))
+    monkeypatch.setenv("COLUMNS", "250")
+    app, runner = build_app(), CliRunner()
+
+    shown = runner.invoke(app, ["runs", "show", RUN_ID], catch_exceptions=False)
+    assert shown.exit_code == 0, shown.output
+    table = shown.stdout[shown.stdout.index("Attempts") :]
+    rows = [line for line in table.splitlines() if "mul-default" in line]
+    assert len(rows) == 3
+    assert "patch_apply_error: Your answer was NOT applied" in rows[0]
+    assert "auditor_reject: The Auditor rejected the change." in rows[1]
+    assert "success" in rows[2] and "claude-" in rows[2] and "$0.0" in rows[2]
+    assert sum("div" in line for line in table.splitlines()) == 2  # awaiting approval, success
+
+    hidden = runner.invoke(app, ["runs", "show", RUN_ID, "--no-attempts"])
+    assert "Attempts" not in hidden.stdout and "Phases" in hidden.stdout
+
+    data = json.loads(runner.invoke(app, ["runs", "show", RUN_ID, "--json"]).stdout)
+    mul = next(p for p in data["phases"] if p["phase_id"] == "mul-default")
+    assert [a["outcome"] for a in mul["attempts"]] == [
+        "patch_apply_error",
+        "auditor_reject",
+        "success",
+    ]
+    first = mul["attempts"][0]
+    assert first["attempt_index"] == 1 and first["builder_model"].startswith("claude-")
+    assert first["tokens_in"] > 0 and float(first["cost_usd"]) > 0
+    assert mul["attempts"][1]["auditor_model"]
+    bare = json.loads(
+        runner.invoke(app, ["runs", "show", RUN_ID, "--json", "--no-attempts"]).stdout
+    )
+    assert "attempts" not in bare["phases"][0]

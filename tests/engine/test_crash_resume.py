@@ -1,12 +1,15 @@
 """SIGKILL the worker at random points; every run resumes to the same result.
 
 Each of :data:`RUNS` runs gets a fresh repository and is executed by a worker process
-(``tests/support/crash_run.py``) that is killed with SIGKILL after a random delay drawn
-over the span of an uninterrupted run (every third run is killed a second time while it
-resumes). Once the dead worker's lease has expired, a new worker resumes the run to its
-end. Every run must then match the uninterrupted reference exactly: same tree, the same
-phase commits in the same order (each phase applied once), one build-history commit, no
-open attempt or reservation, and the user's checkout untouched.
+(``tests/support/crash_run.py``) that is killed with SIGKILL at a random point: after a
+random number of the worker's progress steps (drawn over the steps of an uninterrupted run)
+plus a random delay of up to 50 ms, so kills land in every part of the run — model calls,
+applies, checks, audits, commits, the approval, the build-history entry — not only where the
+wall clock is spent (every third run is killed a second time while it resumes). Once the
+dead worker's lease has expired, a new worker resumes the run to its end. Every run must
+then match the uninterrupted reference exactly: same tree, the same phase commits in the
+same order (each phase applied once), one build-history commit, no open attempt or
+reservation, and the user's checkout untouched.
 """
 
 from __future__ import annotations
@@ -58,15 +61,18 @@ def _wait_ready(proc: subprocess.Popen[bytes], ready: Path) -> None:
         time.sleep(0.01)
 
 
-def _timed_run(root: Path) -> tuple[float, Path]:
-    """An uninterrupted run: how long the work takes after setup, and its repository."""
+def _steps(ready: Path) -> int:
+    progress = ready.with_suffix(".progress")
+    return len(progress.read_text().splitlines()) if progress.exists() else 0
+
+
+def _reference_run(root: Path) -> tuple[int, Path]:
+    """An uninterrupted run: how many progress steps it takes, and its repository."""
     repo, answers, ready = _fresh(root)
     proc = _start(repo, answers, ready)
-    _wait_ready(proc, ready)
-    started = time.monotonic()
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 0, err.decode()
-    return time.monotonic() - started, repo
+    return _steps(ready), repo
 
 
 def _fresh(root: Path) -> tuple[Path, Path, Path]:
@@ -92,23 +98,28 @@ def _wait_for_lease_expiry(repo: Path) -> str:
         store.close()
 
 
-def _kill_then_resume(root: Path, delays: list[float]) -> dict[str, object]:
+def _kill_then_resume(root: Path, points: list[tuple[int, float]]) -> dict[str, object]:
     repo, answers, ready = _fresh(root)
     killed, where = 0, []
-    for delay in delays:
+    for step, delay in points:
         ready.unlink(missing_ok=True)
+        ready.with_suffix(".progress").unlink(missing_ok=True)
         proc = _start(repo, answers, ready)
         _wait_ready(proc, ready)
+        deadline = time.monotonic() + 60
+        while _steps(ready) < step and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.002)
         time.sleep(delay)
         if proc.poll() is None:
             os.kill(proc.pid, signal.SIGKILL)
             killed += 1
         proc.communicate(timeout=120)
         where.append(_wait_for_lease_expiry(repo))
-    ready.unlink(missing_ok=True)
-    final = _start(repo, answers, ready)
-    _, err = final.communicate(timeout=180)
-    assert final.returncode == 0, f"{root}: resume failed: {err.decode()[-3000:]}"
+    if not where[-1].startswith(RunState.DONE_SUCCESS):  # the last kill may come too late
+        ready.unlink(missing_ok=True)
+        final = _start(repo, answers, ready)
+        _, err = final.communicate(timeout=180)
+        assert final.returncode == 0, f"{root}: resume failed: {err.decode()[-3000:]}"
     return {"repo": repo, "killed": killed, "where": where}
 
 
@@ -149,7 +160,7 @@ def _outcome(repo: Path) -> dict[str, object]:
 
 @pytest.mark.timeout(900)
 def test_sigkill_at_random_points_then_resume(tmp_path: Path, git_env: dict[str, str]) -> None:
-    duration, ref_repo = _timed_run(tmp_path / "reference")
+    steps, ref_repo = _reference_run(tmp_path / "reference")
     reference = _outcome(ref_repo)
     assert reference["state"] == RunState.DONE_SUCCESS
     assert reference["phases"] == PHASES
@@ -159,7 +170,7 @@ def test_sigkill_at_random_points_then_resume(tmp_path: Path, git_env: dict[str,
     plans = []
     for i in range(RUNS):
         kills = 2 if i % 3 == 2 else 1
-        plans.append([round(rng.uniform(0.0, duration * 1.05), 3) for _ in range(kills)])
+        plans.append([(rng.randrange(steps), round(rng.uniform(0, 0.05), 3)) for _ in range(kills)])
     with ThreadPoolExecutor(max_workers=4) as pool:
         results = list(
             pool.map(lambda i: _kill_then_resume(tmp_path / f"run-{i:02d}", plans[i]), range(RUNS))
@@ -175,6 +186,7 @@ def test_sigkill_at_random_points_then_resume(tmp_path: Path, git_env: dict[str,
         assert set(got["reserved"]) == {0}, f"run {i}: tokens still reserved"
         assert got["user_status"] == reference["user_status"] == ""
         mid_run += int(result["killed"])  # type: ignore[call-overload]
-        print(f"run {i:02d}: killed after {plans[i]} s: {result['where']}")
+        print(f"run {i:02d}: killed at (step, delay) {plans[i]}: {result['where']}")
     # The kills must really land mid-run, not after the worker finished.
     assert mid_run >= RUNS, f"only {mid_run} kills hit a running worker"
+    assert sum(len(p) for p in plans) - mid_run <= RUNS // 5

@@ -1,14 +1,15 @@
 """A small run for crash tests: a repository, a plan, a script, and a worker process.
 
-The plan has two tiers and four phases: ``p1`` fails its check on the first attempt
-(rolled back, retried), ``p2`` is plain, ``p3`` is high risk (approval, granted in demo
-mode), ``p4`` is docs without checks. The check is a custom command (``python check.py``)
-that takes milliseconds, so a kill can land in any step: model call, apply, check, audit,
-commit, bookkeeping.
+The plan has two tiers and four phases: ``p1`` fails its check on the first attempt (rolled
+back, retried), ``p2`` is plain, ``p3`` is high risk (approval, granted in demo mode),
+``p4`` is docs without checks. The check is a custom command (``python check.py``) that
+takes milliseconds, so a kill can land in any step: model call, apply, check, audit, commit,
+bookkeeping.
 
 Run as a script it is the worker: ``python crash_run.py REPO SCRIPT [READY]`` creates the
-run when needed, writes READY once imports and setup are done, and executes the run under
-its lease (``AUTOPACK_LEASE_SECONDS`` from the environment); exit 0 when the run ended
+run when needed, writes READY once imports and setup are done, appends each progress message
+to READY's ``.progress`` sibling, and executes the run under its lease
+(``AUTOPACK_LEASE_SECONDS`` from the environment); exit 0 when the run ended
 ``DONE_SUCCESS``.
 """
 
@@ -135,9 +136,17 @@ def main() -> int:
         except NotFoundError:
             loaded = load_spec_data(plan())
             store.create_run(loaded.spec, engine.strategy.compile_run(loaded.spec))
-        if len(sys.argv) > 3:  # tell the test that the work starts now
-            Path(sys.argv[3]).write_text("ready")
-        outcome = InProcessDispatcher(engine).execute(RUN_ID, notify=lambda m: None)
+        progress = None
+        if len(sys.argv) > 3:  # tell the test that the work starts now, then each step
+            ready = Path(sys.argv[3])
+            ready.write_text("ready")
+            progress = ready.with_suffix(".progress").open("a", buffering=1)
+
+        def notify(message: str) -> None:
+            if progress is not None:
+                progress.write(message.replace("\n", " ") + "\n")
+
+        outcome = InProcessDispatcher(engine).execute(RUN_ID, notify=notify)
         return 0 if outcome.state == RunState.DONE_SUCCESS else 1
     finally:
         store.close()

@@ -42,7 +42,17 @@ def _demo(
 
 def build_app() -> typer.Typer:
     """The full command tree."""
-    from autopack.cli import db_cmd, models_cmd, patch_cmd, run_cmd, runs_cmd, spec_cmd
+    from autopack.cli import (
+        db_cmd,
+        inspect_cmd,
+        keys_cmd,
+        models_cmd,
+        patch_cmd,
+        run_cmd,
+        runs_cmd,
+        serve_cmd,
+        spec_cmd,
+    )
 
     app = typer.Typer(
         name="autopack",
@@ -53,15 +63,22 @@ def build_app() -> typer.Typer:
     )
     app.callback()(_root)
     app.command("run")(run_cmd.run)
+    app.command("resume")(run_cmd.resume)
     app.command("approve")(run_cmd.approve)
     app.command("reject")(run_cmd.reject)
     app.command("cancel")(run_cmd.cancel)
     app.command("demo")(_demo)
+    app.command("status")(inspect_cmd.status)
+    app.command("diff")(inspect_cmd.diff)
+    app.command("report")(inspect_cmd.report)
+    app.command("merge")(inspect_cmd.merge)
+    app.command("serve")(serve_cmd.serve)
     app.add_typer(spec_cmd.app, name="spec", help="Validate plans and export their JSON Schema.")
     app.add_typer(runs_cmd.app, name="runs", help="List, show and create runs.")
     app.add_typer(db_cmd.app, name="db", help="Database schema management.")
     app.add_typer(patch_cmd.app, name="patch", help="Apply a model's edits to a directory.")
     app.add_typer(models_cmd.app, name="models", help="List and check the model registry.")
+    app.add_typer(keys_cmd.app, name="keys", help="Create, list and revoke API keys.")
     return app
 
 

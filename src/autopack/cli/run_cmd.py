@@ -13,14 +13,10 @@ import typer
 from rich.console import Console
 
 from autopack.cli.common import EXIT_USAGE, fail, get_settings, open_store
+from autopack.cli.live import live_run_view
 from autopack.settings import Settings, SettingsError, load_settings
 
 EXIT_WAITING = 3
-
-
-def _plain(console: Console):
-    """Progress lines printed as they are (model text may contain [brackets])."""
-    return lambda message: console.print(message, markup=False, highlight=False)
 
 
 def _settings(workspace: Path | None, model_config: Path | None) -> Settings:
@@ -59,7 +55,13 @@ def _finish(console: Console, store: object, outcome: object) -> None:
     raise typer.Exit(1)
 
 
-def _engine(settings: Settings, store: object, scripted: Path | None, auto_approve: bool):
+def _engine(
+    settings: Settings,
+    store: object,
+    scripted: Path | None,
+    auto_approve: bool,
+    max_parallel: int = 1,
+):
     from autopack.engine import Engine, EngineOptions
     from autopack.llm import LlmError
     from autopack.policy.governance import GovernanceConfigError
@@ -67,7 +69,9 @@ def _engine(settings: Settings, store: object, scripted: Path | None, auto_appro
     from autopack.policy.strategy import StrategyConfigError
 
     options = EngineOptions(
-        scripted=scripted.resolve() if scripted else None, auto_approve=auto_approve
+        scripted=scripted.resolve() if scripted else None,
+        auto_approve=auto_approve,
+        max_parallel=max_parallel,
     )
     try:
         return Engine(settings, store, options)  # type: ignore[arg-type]
@@ -93,17 +97,26 @@ def run(
     auto_approve: Annotated[
         bool, typer.Option("--auto-approve", help="Grant approvals automatically (demos only).")
     ] = False,
+    max_parallel: Annotated[
+        int,
+        typer.Option(
+            "--max-parallel",
+            min=1,
+            max=16,
+            help="Run up to N phases of a tier at once when their scopes do not overlap.",
+        ),
+    ] = 1,
 ) -> None:
     """Carry out a plan on an integration branch (resumes the run if it exists)."""
     from autopack.cli.spec_cmd import load_or_exit
-    from autopack.engine import EngineError, execute_run
-    from autopack.store import NotFoundError
+    from autopack.engine import EngineError, InProcessDispatcher
+    from autopack.store import LeaseHeldError, NotFoundError
 
     settings = _settings(workspace, model_config)
     loaded = load_or_exit(plan)
     console = Console(highlight=False)
     with open_store(settings) as store:
-        engine = _engine(settings, store, scripted, auto_approve)
+        engine = _engine(settings, store, scripted, auto_approve, max_parallel)
         try:
             store.get_run(loaded.spec.run_id)
             console.print(f"resuming run {loaded.spec.run_id}")
@@ -111,8 +124,11 @@ def run(
             compiled = engine.strategy.compile_run(loaded.spec)
             store.create_run(loaded.spec, compiled, shape=loaded.shape, actor="cli")
         try:
-            outcome = execute_run(engine, loaded.spec.run_id, base_ref=base, notify=_plain(console))
-        except EngineError as exc:
+            with live_run_view(console, store, loaded.spec.run_id) as notify:
+                outcome = InProcessDispatcher(engine).execute(
+                    loaded.spec.run_id, base_ref=base, notify=notify
+                )
+        except (EngineError, LeaseHeldError) as exc:
             fail(str(exc))
         _finish(console, store, outcome)
 
@@ -125,16 +141,47 @@ def approve(
     workspace: Annotated[Path | None, typer.Option("--workspace")] = None,
 ) -> None:
     """Approve the waiting phase and continue the run from its approved answer."""
-    from autopack.engine import EngineError
-    from autopack.engine import approve as do_approve
+    from autopack.engine import EngineError, InProcessDispatcher
+    from autopack.store import LeaseHeldError
 
     settings = _settings(workspace, None)
     console = Console(highlight=False)
     with open_store(settings) as store:
         engine = _engine(settings, store, scripted, False)
         try:
-            outcome = do_approve(engine, run_id, phase_id, by=by, notify=_plain(console))
-        except EngineError as exc:
+            with live_run_view(console, store, run_id) as notify:
+                outcome = InProcessDispatcher(engine).approve(
+                    run_id, phase_id, by=by, notify=notify
+                )
+        except (EngineError, LeaseHeldError) as exc:
+            fail(str(exc))
+        _finish(console, store, outcome)
+
+
+def resume(
+    run_id: Annotated[str, typer.Argument(help="The run to continue.")],
+    scripted: Annotated[Path | None, typer.Option("--scripted", metavar="ANSWERS")] = None,
+    workspace: Annotated[Path | None, typer.Option("--workspace")] = None,
+    model_config: Annotated[
+        Path | None, typer.Option("--model-config", help="Model registry overrides (YAML).")
+    ] = None,
+    max_parallel: Annotated[int, typer.Option("--max-parallel", min=1, max=16)] = 1,
+) -> None:
+    """Continue a run after a crash or a stop: repair the worktree, re-queue, go on.
+
+    Refused while another worker holds a live lease on the run.
+    """
+    from autopack.engine import EngineError, InProcessDispatcher
+    from autopack.store import LeaseHeldError, NotFoundError
+
+    settings = _settings(workspace, model_config)
+    console = Console(highlight=False)
+    with open_store(settings) as store:
+        engine = _engine(settings, store, scripted, False, max_parallel)
+        try:
+            with live_run_view(console, store, run_id) as notify:
+                outcome = InProcessDispatcher(engine).execute(run_id, notify=notify)
+        except (EngineError, LeaseHeldError, NotFoundError) as exc:
             fail(str(exc))
         _finish(console, store, outcome)
 
@@ -147,15 +194,15 @@ def reject(
     workspace: Annotated[Path | None, typer.Option("--workspace")] = None,
 ) -> None:
     """Reject the waiting phase: it fails and the run ends for review."""
-    from autopack.engine import EngineError
-    from autopack.engine import reject as do_reject
+    from autopack.engine import EngineError, InProcessDispatcher
+    from autopack.store import LeaseHeldError
 
     settings = _settings(workspace, None)
     with open_store(settings) as store:
         engine = _engine(settings, store, None, False)
         try:
-            outcome = do_reject(engine, run_id, phase_id, by=by, reason=reason)
-        except EngineError as exc:
+            outcome = InProcessDispatcher(engine).reject(run_id, phase_id, by=by, reason=reason)
+        except (EngineError, LeaseHeldError) as exc:
             fail(str(exc))
         _finish(Console(highlight=False), store, outcome)
 

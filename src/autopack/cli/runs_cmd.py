@@ -3,40 +3,28 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 
 import typer
 from rich.table import Table
 
 from autopack.cli.common import console, get_settings, get_strategy_engine, open_store
+from autopack.cli.run_view import (
+    attempts_table,
+    read_attempts,
+    state_markup,
+    tokens_text,
+    when_text,
+)
+from autopack.store.costs import attempt_costs
 from autopack.store.views import RunDetail
 
 app = typer.Typer(no_args_is_help=True, help="List, show and create runs.")
 
-_STATE_STYLE = {
-    "COMPLETE": "green",
-    "DONE_SUCCESS": "green",
-    "FAILED": "red",
-    "BLOCKED": "red",
-    "CANCELLED": "yellow",
-    "SKIPPED": "yellow",
-    "NOT_CLEAN": "yellow",
-}
-
-
-def _state(state: str) -> str:
-    style = _STATE_STYLE.get(state) or ("red" if state.startswith("DONE_FAILED") else "cyan")
-    return f"[{style}]{state}[/]"
-
-
-def _when(value: datetime | None) -> str:
-    return value.strftime("%Y-%m-%d %H:%M:%S") if value else "-"
-
-
-def _tokens(used: int, cap: int) -> str:
-    pct = f" ({used * 100 // cap}%)" if cap else ""
-    return f"{used:,} / {cap:,}{pct}"
+_state = state_markup
+_when = when_text
+_tokens = tokens_text
 
 
 @app.command("list")
@@ -122,18 +110,31 @@ def show_cmd(
     run_id: str = typer.Argument(..., help="The run id."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of tables."),
     events: bool = typer.Option(False, "--events", help="Also list the run's state changes."),
+    attempts: bool = typer.Option(
+        True, "--attempts/--no-attempts", help="List every phase's attempts (default: yes)."
+    ),
 ) -> None:
-    """Show a run: budgets, tiers, phases and their states (and events with --events)."""
+    """Show a run: budgets, tiers, phases, their attempts (and events with --events)."""
     with open_store() as store:
         run = store.get_run(run_id)
         history = store.events(run_id) if events else []
+        tries = read_attempts(store, run) if attempts else {}
+        costs = attempt_costs(store, run_id) if attempts else {}
     if as_json:
         data = run.model_dump(mode="json")
+        if attempts:
+            for phase in data["phases"]:
+                phase["attempts"] = [
+                    {**a.model_dump(mode="json"), "cost_usd": str(costs.get(a.id, Decimal(0)))}
+                    for a in tries.get(phase["phase_id"], [])
+                ]
         if events:
             data["events"] = [e.model_dump(mode="json") for e in history]
         typer.echo(json.dumps(data, indent=2))
         return
     render_run(run)
+    if attempts and tries:
+        console().print(attempts_table(tries, costs, [p.phase_id for p in run.phases]))
     if events:
         table = Table(title="Events", title_justify="left")
         for col in ("time", "entity", "key", "from", "to", "actor", "reason"):

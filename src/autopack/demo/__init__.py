@@ -19,6 +19,7 @@ from pathlib import Path
 
 import yaml
 from rich.console import Console
+from rich.markdown import Markdown
 
 RUN_ID = "demo-calc"
 
@@ -55,8 +56,10 @@ def make_project(root: Path) -> Path:
 
 def run_demo(console: Console, *, keep: bool = False) -> int:
     """Build the sample project, run the plan, print the outcome; returns an exit code."""
+    from autopack.cli.live import live_run_view
     from autopack.cli.runs_cmd import render_run
-    from autopack.engine import Engine, EngineOptions, execute_run
+    from autopack.engine import Engine, EngineOptions, InProcessDispatcher
+    from autopack.engine.report import build_report
     from autopack.policy.states import RunState
     from autopack.settings import load_settings
     from autopack.spec.loader import load_spec_text
@@ -79,15 +82,20 @@ def run_demo(console: Console, *, keep: bool = False) -> int:
         try:
             engine = Engine(settings, store, EngineOptions(scripted=script, auto_approve=True))
             store.create_run(plan.spec, engine.strategy.compile_run(plan.spec), shape=plan.shape)
-            outcome = execute_run(
-                engine, RUN_ID, notify=lambda m: console.print(m, markup=False, highlight=False)
-            )
+            with live_run_view(console, store, RUN_ID) as notify:
+                outcome = InProcessDispatcher(engine).execute(RUN_ID, notify=notify)
             render_run(store.get_run(RUN_ID))
             cost = store.total_cost(RUN_ID)
+            report = build_report(store, RUN_ID, project, settings.data_dir)
+            (engine.artifacts_dir(RUN_ID) / "report.md").write_text(report, encoding="utf-8")
         finally:
             store.close()
         log = _git(project, "log", "--format=%h %s", f"autonomous/{RUN_ID}", "--not", "main")
-        console.print("\n[bold]Integration branch[/] autonomous/demo-calc (one commit per phase):")
+        console.print(Markdown(report))
+        console.print(
+            "\n[bold]Integration branch[/] autonomous/demo-calc "
+            "(one commit per phase, then the build-history entry):"
+        )
         console.print(log.rstrip(), markup=False)
         status = _git(project, "status", "--porcelain")
         console.print(

@@ -84,6 +84,9 @@ class AttemptContext:
     notify: Notify = print
     guard: Callable[[], tuple[str, str] | None] = lambda: None
     """Before each retry: ``(run state, reason)`` when the run must stop (cancel, a cap)."""
+    land: Callable[[str | None], str | None] | None = None
+    """In a parallel lane (:mod:`autopack.engine.parallel`): puts the lane's phase commit on
+    the integration branch and returns the commit made there, before the phase is COMPLETE."""
 
 
 def _calls(
@@ -120,7 +123,8 @@ def _scope_after_checks(ctx: AttemptContext, policy: GovernancePolicy) -> Attemp
     reach the phase commit. Any change the policy denies fails the attempt (rolled back).
     """
     ws = ctx.ws
-    changed = ws.git.changed_paths(f"refs/autopack/{ctx.run_id}/{ctx.phase.phase_id}/before")
+    # ws.run_id, not ctx.run_id: in a parallel lane the snapshot lives in the lane's namespace.
+    changed = ws.git.changed_paths(f"refs/autopack/{ws.run_id}/{ctx.phase.phase_id}/before")
     ops: list[tuple[str, Operation]] = [
         (p, "write" if (ws.path / p).exists() else "delete") for p in changed
     ]

@@ -244,6 +244,8 @@ def _commit(p: _Phase, report: AttemptReport, n: int, attempt_id: int) -> PhaseR
     sha = ctx.ws.commit_attempt(
         ctx.phase.phase_id, n, message=message, model=report.model, tokens=tokens
     )
+    if ctx.land is not None:
+        sha = ctx.land(sha)  # a lane's commit is on the integration branch before COMPLETE
     ctx.engine.store.finish_attempt(
         attempt_id,
         outcome="success",

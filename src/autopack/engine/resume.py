@@ -11,11 +11,16 @@ that had committed keeps its commit, any other open attempt is rolled back to it
   (its edit is never applied a second time); any other is re-queued (``EXECUTING → QUEUED``,
   an explicit edge of the transition table) and starts again from its snapshot.
 
+Lanes of a parallel batch that a crash left behind (worktrees, branches, refs; see
+:mod:`autopack.engine.parallel`) are removed first: a lane's phase counts as committed only
+once its commit landed on the integration branch, so the phases they ran are re-queued.
+
 Everything it does is returned as sentences and recorded as events.
 """
 
 from __future__ import annotations
 
+from autopack.engine.parallel import remove_lanes
 from autopack.engine.services import Engine
 from autopack.policy.states import PhaseState
 from autopack.workspace import IntegrationWorkspace
@@ -40,7 +45,9 @@ def _phase_commit(ws: IntegrationWorkspace, phase_id: str) -> str | None:
 def recover_run(engine: Engine, ws: IntegrationWorkspace, run_id: str, *, actor: str) -> list[str]:
     """Bring the store in line with the repaired workspace; say what was done."""
     store = engine.store
-    done: list[str] = []
+    done: list[str] = [
+        f"removed leftover parallel lane {lane}" for lane in remove_lanes(engine, ws, run_id)
+    ]
     released = store.release_stale_reservations(run_id, reason="worker stopped mid-call")
     if released:
         done.append(f"released {released} unsettled model-call reservation(s)")

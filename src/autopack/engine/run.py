@@ -8,7 +8,9 @@ the baseline of already-failing checks on the base commit, and drives each phase
 cap (tokens, wall time, phases, CI runs, failed attempts), at a failed phase, or when a
 cancel was requested — checked before every attempt; otherwise it appends the run's entry
 to ``docs/BUILD_HISTORY.md`` and ends ``DONE_SUCCESS`` with every phase committed on
-``autonomous/<run_id>``.
+``autonomous/<run_id>``. With ``max_parallel`` above 1, consecutive phases of a tier whose
+scopes do not overlap run at the same time in lanes (:mod:`autopack.engine.parallel`) and
+still land one commit each, in index order.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from dataclasses import dataclass, field
 from autopack.checks import Baseline, compute_baseline
 from autopack.engine.attempt import AttemptContext, Notify
 from autopack.engine.history import append_history
-from autopack.engine.phase import PhaseOutcome, PhaseResult, run_phase
+from autopack.engine.parallel import fresh_snapshot, plan_batches, run_batch
+from autopack.engine.phase import PENDING_ANSWER, PhaseOutcome, PhaseResult, run_phase
 from autopack.engine.resume import recover_run
 from autopack.engine.services import Engine
 from autopack.policy.states import PhaseState, RunState, TierState
@@ -86,6 +89,7 @@ class _Run:
         self.lease_check = lease_check or (lambda: None)
         self._baselines: dict[str, Baseline | None] = {}
         self._tiers = {t.tier_id: t.state for t in run.tiers}
+        self.results: dict[str, PhaseResult] = {}
 
     def to(self, state: RunState, reason: str, *, explicit: bool = False) -> None:
         if self.state == state:
@@ -204,7 +208,14 @@ def execute_run(
 def _walk_tiers(
     r: _Run, ws: IntegrationWorkspace, detail: RunDetail, approved: dict[str, str]
 ) -> RunOutcome | None:
-    """Every tier in order; a :class:`RunOutcome` when the run stops before the end."""
+    """Every tier in order; a :class:`RunOutcome` when the run stops before the end.
+
+    Within a tier the phases go in index order, in batches (:func:`plan_batches`): a batch
+    of one runs on the run's workspace; a larger one (``max_parallel`` > 1, scopes that do
+    not overlap) runs in parallel lanes whose commits land in index order (see
+    :mod:`autopack.engine.parallel`). With ``max_parallel`` 1 every batch is one phase.
+    """
+    approved = {**_decided(r, detail), **approved}
     waiting = [
         p.phase_id
         for p in detail.phases
@@ -218,44 +229,131 @@ def _walk_tiers(
         return RunOutcome(r.run_id, r.state, f"phase {waiting[0]} waits for approval", {})
     r.to(RunState.PHASE_QUEUEING, "executor started")
     stored = {p.phase_id: p for p in detail.phases}
-    results: dict[str, PhaseResult] = {}
     for tier in r.spec.tiers:
         if TierState(r._tiers[tier.tier_id]).is_terminal():
             continue
         r.tier_to(tier.tier_id, TierState.RUNNING, "tier started")
-        skipped = 0
-        for phase in tier.phases:
-            current = stored[phase.phase_id].state
-            if current in (PhaseState.COMPLETE, PhaseState.SKIPPED):
-                skipped += current == PhaseState.SKIPPED
-                continue
-            answer = approved.get(phase.phase_id)
-            stop = r.stop()
-            if stop:
-                r.tier_to(tier.tier_id, TierState.BLOCKED, stop[1])
-                return r.end(*stop, results)
-            r.to(RunState.PHASE_EXECUTION, f"phase {phase.phase_id}")
-            r.notify(f"phase {phase.phase_id}: {phase.name}")
-            result = run_phase(
-                r.context(ws, phase, stored[phase.phase_id]),
-                state=current,
-                attempts_used=stored[phase.phase_id].attempts_used,
-                approved_answer=answer,
-            )
-            results[phase.phase_id] = result
-            if result.outcome is PhaseOutcome.WAITING_APPROVAL:
-                r.to(RunState.GATE, f"phase {phase.phase_id} waits for approval")
-                return RunOutcome(r.run_id, r.state, result.reason, results)
-            if result.outcome is PhaseOutcome.STOPPED and result.run_state:
-                r.tier_to(tier.tier_id, TierState.BLOCKED, result.reason)
-                return r.end(RunState(result.run_state), result.reason, results)
-            if result.outcome in _TERMINAL_FOR:
-                r.tier_to(tier.tier_id, TierState.BLOCKED, result.reason)
-                reason = f"phase {phase.phase_id}: {result.reason}"
-                return r.end(_TERMINAL_FOR[result.outcome], reason, results)
-            skipped += result.outcome is PhaseOutcome.SKIPPED
-            r.to(RunState.PHASE_QUEUEING, f"phase {phase.phase_id} {result.outcome.value}")
+        done = (PhaseState.COMPLETE, PhaseState.SKIPPED)
+        todo = [p for p in tier.phases if stored[p.phase_id].state not in done]
+        skipped = sum(stored[p.phase_id].state == PhaseState.SKIPPED for p in tier.phases)
+        batches = plan_batches(
+            todo, r.engine.options.max_parallel, solo=lambda p: _solo(stored[p.phase_id])
+        )
+        for batch in batches:
+            if len(batch) == 1:
+                phase = batch[0]
+                answer = approved.get(phase.phase_id)
+                outcome = _sequential(r, ws, tier.tier_id, phase, stored[phase.phase_id], answer)
+            else:
+                outcome = _parallel(r, ws, tier.tier_id, batch, stored)
+            if outcome is not None:
+                return outcome
+        skipped += sum(r.results[p.phase_id].outcome is PhaseOutcome.SKIPPED for p in todo)
         final = TierState.NOT_CLEAN if skipped else TierState.COMPLETE
         why = f"{skipped} phase(s) skipped" if skipped else "all phases committed"
         r.tier_to(tier.tier_id, final, why)
+    return None
+
+
+def _decided(r: _Run, detail: RunDetail) -> dict[str, str]:
+    """Saved answers of waiting phases a person already approved.
+
+    A parallel batch can leave several phases waiting; approving one of them while another
+    still waits holds the gate, and the approved answer is applied once the gate opens.
+    """
+    waiting = {p.phase_id for p in detail.phases if p.state == PhaseState.PENDING_APPROVAL}
+    if not waiting:
+        return {}
+    latest = {a.phase_id: a for a in r.engine.store.approvals(status=None, run_id=r.run_id)}
+    answers: dict[str, str] = {}
+    for phase_id in sorted(waiting):
+        decision = latest.get(phase_id)
+        saved = r.engine.artifacts_dir(r.run_id) / "phases" / phase_id / PENDING_ANSWER
+        if decision is not None and decision.status == "approved" and saved.is_file():
+            answers[phase_id] = saved.read_text(encoding="utf-8")
+    return answers
+
+
+def _solo(view: PhaseView) -> bool:
+    """Runs alone: approvals stay sequential, and only a plainly queued phase gets a lane."""
+    strategy = PhaseStrategy.model_validate(view.strategy)
+    return view.state != PhaseState.QUEUED or strategy.approval_required or strategy.high_risk
+
+
+def _sequential(
+    r: _Run,
+    ws: IntegrationWorkspace,
+    tier_id: str,
+    phase: PhaseSpec,
+    view: PhaseView,
+    answer: str | None,
+) -> RunOutcome | None:
+    """One phase on the run's workspace; a :class:`RunOutcome` when the run stops here."""
+    current = view.state
+    if current == PhaseState.FAILED:  # it failed in a parallel batch that then waited
+        reason = f"phase {phase.phase_id} failed earlier (see its events)"
+        r.tier_to(tier_id, TierState.BLOCKED, reason)
+        return r.end(RunState.DONE_FAILED_REQUIRES_HUMAN_REVIEW, reason, r.results)
+    stop = r.stop()
+    if stop:
+        r.tier_to(tier_id, TierState.BLOCKED, stop[1])
+        return r.end(*stop, r.results)
+    r.to(RunState.PHASE_EXECUTION, f"phase {phase.phase_id}")
+    r.notify(f"phase {phase.phase_id}: {phase.name}")
+    fresh_snapshot(ws, phase.phase_id)
+    result = run_phase(
+        r.context(ws, phase, view),
+        state=current,
+        attempts_used=view.attempts_used,
+        approved_answer=answer,
+    )
+    return _settle(r, tier_id, phase, result)
+
+
+def _parallel(
+    r: _Run,
+    ws: IntegrationWorkspace,
+    tier_id: str,
+    batch: tuple[PhaseSpec, ...],
+    stored: dict[str, PhaseView],
+) -> RunOutcome | None:
+    """A batch in lanes; then its results in index order, as the sequential loop would."""
+    stop = r.stop()
+    if stop:
+        r.tier_to(tier_id, TierState.BLOCKED, stop[1])
+        return r.end(*stop, r.results)
+    ids = [p.phase_id for p in batch]
+    r.to(RunState.PHASE_EXECUTION, f"phases {', '.join(ids)} in parallel")
+    for phase in batch:
+        r.notify(f"phase {phase.phase_id}: {phase.name}")
+    r.notify(f"{len(batch)} phases in parallel lanes: {', '.join(ids)}")
+    contexts = [r.context(ws, p, stored[p.phase_id]) for p in batch]
+    starts = [(stored[i].state, stored[i].attempts_used) for i in ids]
+    for phase, result in zip(batch, run_batch(ws, contexts, starts), strict=True):
+        if result is None:  # no lane, or its commit did not land: run it here, now
+            view = next(
+                p for p in r.engine.store.get_run(r.run_id).phases if p.phase_id == phase.phase_id
+            )
+            outcome = _sequential(r, ws, tier_id, phase, view, None)
+        else:
+            outcome = _settle(r, tier_id, phase, result)
+        if outcome is not None:
+            return outcome
+    return None
+
+
+def _settle(r: _Run, tier_id: str, phase: PhaseSpec, result: PhaseResult) -> RunOutcome | None:
+    """Record a phase's result; a :class:`RunOutcome` when the run stops on it."""
+    r.results[phase.phase_id] = result
+    if result.outcome is PhaseOutcome.WAITING_APPROVAL:
+        r.to(RunState.GATE, f"phase {phase.phase_id} waits for approval")
+        return RunOutcome(r.run_id, r.state, result.reason, r.results)
+    if result.outcome is PhaseOutcome.STOPPED and result.run_state:
+        r.tier_to(tier_id, TierState.BLOCKED, result.reason)
+        return r.end(RunState(result.run_state), result.reason, r.results)
+    if result.outcome in _TERMINAL_FOR:
+        r.tier_to(tier_id, TierState.BLOCKED, result.reason)
+        reason = f"phase {phase.phase_id}: {result.reason}"
+        return r.end(_TERMINAL_FOR[result.outcome], reason, r.results)
+    r.to(RunState.PHASE_QUEUEING, f"phase {phase.phase_id} {result.outcome.value}")
     return None

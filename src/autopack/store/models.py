@@ -105,7 +105,9 @@ class Run(_StateGuard, Base):
     tokens_used: Mapped[int] = mapped_column(BigInteger, default=0)
     max_phases: Mapped[int | None] = mapped_column(Integer)
     max_duration_minutes: Mapped[int | None] = mapped_column(Integer)
-    spec: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # Deferred: the whole plan (~650 bytes a phase) is decoded only when asked for, not on
+    # every load of the run row (budget checks, transitions) — that made a phase O(plan).
+    spec: Mapped[dict[str, Any]] = mapped_column(JSON, deferred=True)
     spec_shape: Mapped[str | None] = mapped_column(String(32))
     failure_reason: Mapped[str | None] = mapped_column(Text)
     cancel_requested_at: Mapped[datetime | None]
@@ -295,3 +297,22 @@ class BudgetReservation(Base):
     reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     settled_at: Mapped[datetime | None]
+
+
+class ApiKey(Base):
+    """A key for the REST API: only its SHA-256 is stored (see :mod:`autopack.store.keys`).
+
+    ``prefix`` is public (shown by ``autopack keys list``, part of the key) and finds the row;
+    ``hash`` is compared in constant time. A revoked key keeps its row for the audit trail.
+    """
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(128))
+    role: Mapped[str] = mapped_column(String(16))
+    prefix: Mapped[str] = mapped_column(String(32), unique=True)
+    hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
