@@ -150,9 +150,39 @@ class Settings(BaseSettings):
         "worker (or `autopack resume`) may take the run over after that.",
     )
     log_level: str = Field(default="INFO", validation_alias=_env("AUTOPACK_LOG_LEVEL"))
+    anonymous_read: bool = Field(
+        default=False,
+        validation_alias=_env("AUTOPACK_ANONYMOUS_READ"),
+        description="`autopack serve`: let requests without a key read (never change) runs; "
+        "honoured only while the server listens on 127.0.0.1 or ::1.",
+    )
+    cors_origins: str | None = Field(
+        default=None,
+        validation_alias=_env("AUTOPACK_CORS_ORIGINS"),
+        description="`autopack serve`: comma-separated origins allowed by CORS (default: none, "
+        "CORS closed).",
+    )
+    api_workers: int = Field(
+        default=4,
+        ge=1,
+        le=64,
+        validation_alias=_env("AUTOPACK_API_WORKERS"),
+        description="`autopack serve`: runs executed at the same time by the server.",
+    )
+    auth_failure_limit: str = Field(
+        default="10/minute",
+        validation_alias=_env("AUTOPACK_AUTH_FAILURE_LIMIT"),
+        description="`autopack serve`: failed authentications allowed per client address "
+        "(e.g. 10/minute) before it gets 429.",
+    )
 
     @field_validator(
-        "skip_ci", "enable_memory", "telemetry_db_enabled", "auto_migrate", mode="before"
+        "skip_ci",
+        "enable_memory",
+        "telemetry_db_enabled",
+        "auto_migrate",
+        "anonymous_read",
+        mode="before",
     )
     @classmethod
     def _bool(cls, value: Any) -> bool:
@@ -189,6 +219,10 @@ class Settings(BaseSettings):
         if self.database_url is None:
             return f"sqlite:///{self.data_dir / 'autopack.db'}"
         return normalize_database_url(self.database_url.get_secret_value())
+
+    def cors_origin_list(self) -> list[str]:
+        """``AUTOPACK_CORS_ORIGINS`` split on commas (empty: CORS stays closed)."""
+        return [o.strip() for o in (self.cors_origins or "").split(",") if o.strip()]
 
     def resolved_strategy_file(self) -> Path | None:
         """The project's strategy override file, if any."""

@@ -4,7 +4,9 @@ Another address is used only when ``--host`` names it (the explicit ask); listen
 this machine without any API key configured prints a warning, since then nobody can call
 anything but ``/health``; anonymous read (``AUTOPACK_ANONYMOUS_READ``) is never honoured
 there. ``--workers`` is the number of runs executed at once (threads of this one process;
-several server processes can share a database, the run lease keeps them apart).
+several server processes can share a database, the run lease keeps them apart). Proxy
+headers are not trusted (the client address feeds the auth-failure limiter): behind a
+reverse proxy every client shares the proxy's address.
 """
 
 from __future__ import annotations
@@ -59,7 +61,11 @@ def serve(
     scripted: Annotated[
         Path | None,
         typer.Option(
-            "--scripted", metavar="FILE", help="Answer every model call from a file (demos)."
+            "--scripted",
+            metavar="FILE",
+            exists=True,
+            dir_okay=False,
+            help="Answer every model call from a file (demos, tests).",
         ),
     ] = None,
 ) -> None:

@@ -13,18 +13,21 @@ from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from autopack.policy.states import Machine
 from autopack.policy.strategy import RunStrategy
 from autopack.settings import Settings
 from autopack.spec.models import RunSpec
-from autopack.store import budget, lease, records, runs
+from autopack.store import budget, keys, lease, records, runs
 from autopack.store.budget import Reservation, ScopeBudget
 from autopack.store.db import create_db_engine, make_session_factory
+from autopack.store.errors import NotFoundError
+from autopack.store.keys import ApiKeyView
 from autopack.store.lease import Lease
 from autopack.store.migrate import ensure_schema
+from autopack.store.models import Approval, Attempt, Phase
 from autopack.store.transitions import apply_transition
 from autopack.store.views import (
     ApprovalView,
@@ -78,10 +81,13 @@ class Store:
         with self.transaction() as session:
             return runs.get_run(session, run_id)
 
-    def list_runs(self, *, state: str | None = None, limit: int = 50) -> list[RunSummary]:
-        """Newest runs first."""
+    def list_runs(
+        self, *, state: str | None = None, limit: int = 50, offset: int = 0
+    ) -> list[RunSummary]:
+        """Newest runs first; ``offset`` skips that many (for pages)."""
         with self.transaction() as session:
-            return runs.list_runs(session, state=state, limit=limit)
+            # TODO(runs.list_runs): push OFFSET into the query; slicing reads offset extra rows.
+            return runs.list_runs(session, state=state, limit=limit + offset)[offset:]
 
     def run_spec(self, run_id: str) -> dict[str, Any]:
         """The run's stored specification (as created)."""
@@ -181,6 +187,20 @@ class Store:
         with self.transaction() as session:
             return records.list_attempts(session, run_id, phase_id)
 
+    def run_attempts(self, run_id: str) -> dict[str, list[AttemptView]]:
+        """Every attempt of a run by phase id, in one query."""
+        stmt = (
+            select(Phase.phase_id, Attempt)
+            .join(Attempt, Attempt.phase_pk == Phase.id)
+            .where(Phase.run_id == run_id)
+            .order_by(Phase.position, Attempt.attempt_index)
+        )
+        out: dict[str, list[AttemptView]] = {}
+        with self.transaction() as session:
+            for phase_id, attempt in session.execute(stmt):
+                out.setdefault(phase_id, []).append(AttemptView.model_validate(attempt))
+        return out
+
     def attempt_stats(self, run_id: str) -> dict[str, int]:
         """Run-wide counts: ``attempts``, ``failures`` (failed attempts), ``ci_runs``."""
         with self.transaction() as session:
@@ -217,6 +237,14 @@ class Store:
         with self.transaction() as session:
             return records.list_approvals(session, status=status, run_id=run_id)
 
+    def approval(self, approval_id: int) -> ApprovalView:
+        """One approval (``NotFoundError`` when there is none with that id)."""
+        with self.transaction() as session:
+            row = session.get(Approval, approval_id)
+            if row is None:
+                raise NotFoundError("approval", str(approval_id))
+            return ApprovalView.model_validate(row)
+
     # budget ledger ---------------------------------------------------------------------
     def reserve_budget(
         self, run_id: str, phase_id: str | None, *, tokens: int, role: str, model: str
@@ -248,3 +276,24 @@ class Store:
     def total_cost(self, run_id: str) -> Decimal:
         """Sum of a run's model call costs."""
         return sum((c.cost_usd for c in self.llm_calls(run_id)), Decimal(0))
+
+    # API keys --------------------------------------------------------------------------
+    def create_api_key(self, name: str, role: str) -> tuple[ApiKeyView, str]:
+        """A new key: its view and the key itself, which is never retrievable again."""
+        with self.transaction() as session:
+            return keys.create_key(session, name, role)
+
+    def api_keys(self, *, include_revoked: bool = True) -> list[ApiKeyView]:
+        """Stored keys (without secrets)."""
+        with self.transaction() as session:
+            return keys.list_keys(session, include_revoked=include_revoked)
+
+    def revoke_api_key(self, ref: str) -> ApiKeyView:
+        """Revoke a key by id, prefix or unambiguous name."""
+        with self.transaction() as session:
+            return keys.revoke_key(session, ref)
+
+    def authenticate_api_key(self, key: str) -> ApiKeyView | None:
+        """The active key matching ``key``, else ``None`` (constant-time comparison)."""
+        with self.transaction() as session:
+            return keys.authenticate(session, key)

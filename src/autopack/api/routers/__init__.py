@@ -1,0 +1,1 @@
+"""One router per resource: thin (parse, call a service, return a schema)."""

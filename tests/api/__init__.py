@@ -1,0 +1,1 @@
+"""Tests of autopack.api (the REST API) and of `autopack serve` / `autopack keys`."""
