@@ -11,6 +11,7 @@ case); an empty variable counts as unset.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -261,6 +262,21 @@ def normalize_database_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix) :]
     return url
+
+
+def read_secret_variable(name: str, environ: Mapping[str, str] | None = None) -> SecretStr | None:
+    """A secret named at run time (a provider's ``api_key_env``), with the same precedence as
+    the built-in ones: the file named by ``<name>_FILE`` wins over ``<name>`` itself."""
+    env = os.environ if environ is None else environ
+    path = env.get(f"{name}_FILE", "").strip()
+    if path:
+        try:
+            value = Path(path).read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise SettingsError(f"{name}_FILE: cannot read {path!r}: {exc.strerror}") from exc
+    else:
+        value = env.get(name, "").strip()
+    return SecretStr(value) if value else None
 
 
 def load_settings(**overrides: Any) -> Settings:

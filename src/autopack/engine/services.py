@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pydantic import SecretStr
+
 from autopack.agents import Redactor
 from autopack.checks import ChecksConfig, CiRunner
 from autopack.checks.config import checks_override_path
@@ -19,7 +21,7 @@ from autopack.policy.governance import GovernanceConfig
 from autopack.policy.models_config import ModelSpec
 from autopack.policy.routing import Router
 from autopack.policy.strategy import StrategyEngine
-from autopack.settings import Settings
+from autopack.settings import Settings, read_secret_variable
 from autopack.store import Store
 
 
@@ -53,6 +55,7 @@ class Engine:
     checks: ChecksConfig = field(init=False)
     redactor: Redactor = field(init=False)
     _providers: dict[str, Provider] = field(init=False, default_factory=dict)
+    _provider_keys: dict[str, SecretStr] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         s = self.settings
@@ -60,7 +63,18 @@ class Engine:
         self.router = Router.load(s.resolved_models_file())
         self.governance = GovernanceConfig.load(s.resolved_governance_file())
         self.checks = ChecksConfig.load(checks_override_path(s.data_dir))
-        self.redactor = Redactor.from_sources(s, s.workspace, deny=self.governance.deny)
+        # Keys of configured providers (``api_key_env``), read once; redacted like the rest.
+        self._provider_keys = {
+            name: key
+            for name, spec in self.router.config.providers.items()
+            if spec.api_key_env and (key := read_secret_variable(spec.api_key_env)) is not None
+        }
+        self.redactor = Redactor.from_sources(
+            s,
+            s.workspace,
+            deny=self.governance.deny,
+            extra=[k.get_secret_value() for k in self._provider_keys.values()],
+        )
 
     def runner(self, artifacts: Path) -> CiRunner:
         """A CI runner writing its logs under ``artifacts``."""
@@ -100,8 +114,13 @@ class Engine:
                 settings = self.settings
                 if api != name:
                     options["provider_name"] = name
-                    # OPENAI_API_KEY belongs to OpenAI: never send it to another endpoint.
-                    settings = settings.model_copy(update={"openai_api_key": None})
+                    # OPENAI_API_KEY belongs to OpenAI: never send it to another endpoint;
+                    # such a provider gets its own key from its ``api_key_env``, if any.
+                    key = self._provider_keys.get(name)
+                    field = "openai_api_key" if api == "openai" else "anthropic_api_key"
+                    settings = settings.model_copy(
+                        update={"openai_api_key": None, "anthropic_api_key": None, field: key}
+                    )
                 provider = make_provider(api, settings, **options)
             self._providers[name] = provider
         return self._providers[name]

@@ -111,6 +111,13 @@ class ProviderConfig(_Strict):
         default=None, description="Wire protocol; default: the provider's name when built in."
     )
     base_url: str | None = None
+    api_key_env: str | None = Field(
+        default=None,
+        pattern=r"^[A-Z_][A-Z0-9_]*$",
+        description="Environment variable holding this provider's key (its `_FILE` twin "
+        "naming a file wins), e.g. OPENROUTER_API_KEY; `OPENAI_API_KEY` is only ever sent "
+        "to OpenAI itself.",
+    )
     quota: ProviderQuota | None = None
 
 
