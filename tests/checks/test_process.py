@@ -179,3 +179,32 @@ def test_leftover_background_process_is_killed_after_normal_exit(tmp_path: Path)
     while _alive(pid) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not _alive(pid)
+
+
+def test_runaway_output_is_stopped_at_the_log_cap(tmp_path: Path):
+    flood = "import sys\nwhile True:\n    sys.stdout.write('x' * 65536)\n"
+    started = time.monotonic()
+    result = run_process(
+        [sys.executable, "-c", flood],
+        cwd=tmp_path,
+        env=build_child_env({}),
+        log_path=tmp_path / "out.log",
+        timeout_s=60,
+        kill_grace_s=0.5,
+        max_log_bytes=2 * 1024 * 1024,
+    )
+    assert result.overflowed and not result.timed_out
+    assert time.monotonic() - started < 10
+    assert (tmp_path / "out.log").stat().st_size == 2 * 1024 * 1024
+    assert "log cut there" in result.output_tail
+
+
+def test_the_checks_report_an_overflow_as_an_error(tmp_path: Path):
+    from autopack.checks import ChecksConfig
+
+    config = ChecksConfig.load().model_copy(update={"max_log_bytes": 1024 * 1024})
+    runner = CiRunner(artifacts_dir=tmp_path / "artifacts", config=config)
+    flood = "import sys\nwhile True:\n    sys.stdout.write('y' * 65536)\n"
+    report = runner.run(tmp_path, CiSpec(type="custom", command=[sys.executable, "-c", flood]))
+    assert report.status is CheckStatus.ERROR
+    assert "log cap" in report.model_dump_json() and "log cut there" in report.output_tail

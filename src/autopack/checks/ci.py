@@ -152,6 +152,7 @@ class CiRunner:
                 kill_grace_s=self.config.kill_grace_seconds,
                 head_bytes=self.config.output_head_bytes,
                 tail_bytes=self.config.output_tail_bytes,
+                max_log_bytes=self.config.max_log_bytes,
             )
         except ProcessStartError as exc:
             log_path.write_text(f"{exc.message}\n", encoding="utf-8")
@@ -296,6 +297,9 @@ def _judge(
     rc = result.returncode
     if result.timed_out:
         return _Verdict(CheckStatus.TIMEOUT, new, old, [])
+    if result.overflowed:
+        note = "the check wrote more output than the log cap and was stopped"
+        return _Verdict(CheckStatus.ERROR, new, old, [note])
     if rc == 0:
         return _Verdict(CheckStatus.PASSED, new, old, [])
     if kind == "pytest" and rc == 5:

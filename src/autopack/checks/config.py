@@ -69,6 +69,8 @@ class ChecksConfig(_Strict):
     kill_grace_seconds: float = Field(default=5.0, ge=0, le=300)
     output_head_bytes: int = Field(default=1024, ge=0, le=1_000_000)
     output_tail_bytes: int = Field(default=3072, ge=0, le=1_000_000)
+    max_log_bytes: int = Field(default=50 * 1024 * 1024, ge=1024, le=10 * 1024**3)
+    """A check writing more output than this is stopped (its process group killed)."""
     env_passthrough: list[str] = Field(default_factory=lambda: list(DEFAULT_PASSTHROUGH))
 
     def profile(self, name: ProfileName) -> ProfileConfig:

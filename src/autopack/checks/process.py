@@ -23,6 +23,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 from autopack.checks.errors import ProcessStartError
 from autopack.settings import SECRET_VARIABLES
@@ -125,6 +126,8 @@ class ProcessResult:
     duration_s: float
     log_path: Path
     output_tail: str
+    overflowed: bool = False
+    """The output went over the log cap; the process group was killed."""
 
 
 def trim_output(data: bytes, head_bytes: int, tail_bytes: int) -> str:
@@ -220,6 +223,24 @@ def _redact_log(log_path: Path, redact: Sequence[str]) -> bytes:
     return data
 
 
+def _wait(
+    proc: subprocess.Popen[bytes], log: BinaryIO, deadline: float, max_log_bytes: int | None
+) -> tuple[bool, bool]:
+    """Wait for ``proc``: ``(timed_out, overflowed)``. Returns as soon as it exits; checks the
+    log's size every quarter second when a cap is set."""
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return True, False
+        step = left if max_log_bytes is None else min(left, 0.25)
+        try:
+            proc.wait(timeout=step)
+            return False, False
+        except subprocess.TimeoutExpired:
+            if max_log_bytes is not None and os.fstat(log.fileno()).st_size > max_log_bytes:
+                return False, True
+
+
 def run_process(
     argv: Sequence[str],
     *,
@@ -230,6 +251,7 @@ def run_process(
     kill_grace_s: float = 5.0,
     head_bytes: int = 1024,
     tail_bytes: int = 3072,
+    max_log_bytes: int | None = None,
 ) -> ProcessResult:
     """Run ``argv`` in ``cwd`` with ``env``; output to ``log_path``; never longer than asked.
 
@@ -240,7 +262,7 @@ def run_process(
         raise ProcessStartError("empty command")
     log_path.parent.mkdir(parents=True, exist_ok=True)
     start = time.monotonic()
-    timed_out = False
+    timed_out = overflowed = False
     with log_path.open("wb") as log:
         try:
             proc = subprocess.Popen(
@@ -257,19 +279,26 @@ def run_process(
             reason = exc.strerror or str(exc)
             raise ProcessStartError(f"cannot start {args[0]!r}: {reason}") from exc
         try:
-            proc.wait(timeout=timeout_s)
-        except subprocess.TimeoutExpired:
-            timed_out = True
-            _kill_group(proc, kill_grace_s)
+            timed_out, overflowed = _wait(proc, log, start + timeout_s, max_log_bytes)
+            if timed_out or overflowed:
+                _kill_group(proc, kill_grace_s)
         finally:
             if proc.returncode is None:  # interrupted in the parent: leave nothing running
                 _kill_group(proc, 0.0)
             _kill_leftovers(proc.pid)
     duration = time.monotonic() - start
+    if overflowed and max_log_bytes is not None:
+        with log_path.open("r+b") as log:
+            log.truncate(max_log_bytes)
     data = _redact_log(log_path, env.redact)
     tail = trim_output(data, head_bytes, tail_bytes)
     if timed_out:
         tail += f"\n[autopack: timed out after {timeout_s:g}s; process group killed]\n"
+    if overflowed:
+        tail += (
+            f"\n[autopack: output over {max_log_bytes} bytes; process group killed, "
+            "log cut there]\n"
+        )
     return ProcessResult(
         argv=args,
         returncode=proc.returncode,
@@ -277,4 +306,5 @@ def run_process(
         duration_s=round(duration, 3),
         log_path=log_path,
         output_tail=tail,
+        overflowed=overflowed,
     )
