@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: help install demo test lint format bench-edits bench-orchestration clean
+.PHONY: help install demo test lint format bench-edits bench-orchestration bench-api clean
 
 help:
 	@echo "make demo         a whole governed run on a sample project (scripted model)"
@@ -13,6 +13,7 @@ help:
 	@echo "make format       ruff format + autofix"
 	@echo "make bench-edits  score the edit applier against git apply and GNU patch"
 	@echo "make bench-orchestration  ms per phase of Autopack vs bare git at 10/50/200 phases"
+	@echo "make bench-api    GET /runs?limit=100 on 1,000 runs x 20 phases: latency, SQL count"
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +42,9 @@ bench-edits: $(STAMP)
 
 bench-orchestration: $(STAMP)
 	$(BIN)/python bench/orchestration/run.py
+
+bench-api: $(STAMP)
+	$(BIN)/python bench/api/list_runs.py --postgres auto
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis build dist src/*.egg-info

@@ -6,12 +6,14 @@ routers, error handlers and middleware; the lifespan opens the store, builds the
 starts the run workers (:mod:`autopack.api.context`), and closes them on shutdown.
 
 Layers of a request, outermost first: :class:`~autopack.api.middleware.SecurityMiddleware`
-(headers, body cap, errors without tracebacks) → CORS, only when ``AUTOPACK_CORS_ORIGINS``
+(headers, body cap, errors without tracebacks) → HTTP latency metrics by route template
+(:mod:`autopack.telemetry.http`) → CORS, only when ``AUTOPACK_CORS_ORIGINS``
 lists origins → FastAPI's routing, where each route's dependencies authenticate and
 authorise (:mod:`autopack.api.deps`) before a service function does the work.
 
-Seams for what comes next: the dashboard and metrics add their routers to
-:data:`ROUTERS` (or call ``app.include_router`` on the returned app); an HTTP-latency
+Seams for what comes next: new API resources add their routers to :data:`ROUTERS` (the
+dashboard at ``/ui`` is mounted apart, by :func:`autopack.web.mount_dashboard`: its pages
+answer a browser without a key with a login form, not a 401); an HTTP-latency
 middleware goes inside :class:`SecurityMiddleware` (add it before it in
 :func:`_middleware`); external builders get their own router and service module.
 """
@@ -30,7 +32,17 @@ from autopack.api.auth import check_admin_key
 from autopack.api.context import open_context
 from autopack.api.errors import install_error_handlers
 from autopack.api.middleware import SecurityMiddleware
-from autopack.api.routers import approvals, health, integration, runs
+from autopack.api.routers import (
+    approvals,
+    dashboard_api,
+    external,
+    health,
+    integration,
+    metrics,
+    reports,
+    runs,
+)
+from autopack.api.services.metrics import install_telemetry
 from autopack.engine import EngineOptions
 from autopack.settings import Settings
 
@@ -39,6 +51,10 @@ ROUTERS: tuple[APIRouter, ...] = (
     runs.router,
     integration.router,
     approvals.router,
+    external.router,
+    metrics.router,
+    reports.router,
+    dashboard_api.router,
 )
 
 DESCRIPTION = """\
@@ -92,13 +108,19 @@ def create_app(
     )
     for router in ROUTERS:
         app.include_router(router)
+    # The dashboard (/ui) is not in ROUTERS: its pages answer a browser without a key with a
+    # login form, not the API's 401. Imported here: it builds on this package's modules.
+    from autopack.web import mount_dashboard
+
+    mount_dashboard(app)
     install_error_handlers(app)
     _middleware(app, settings)
     return app
 
 
 def _middleware(app: FastAPI, settings: Settings) -> None:
-    """CORS (only when origins are configured) inside the security middleware."""
+    """HTTP latency metrics and CORS (only when origins are configured) inside the security
+    middleware (added last, so outermost: its 413s and 500s are what clients see)."""
     origins = settings.cors_origin_list()
     if origins:
         app.add_middleware(
@@ -109,4 +131,5 @@ def _middleware(app: FastAPI, settings: Settings) -> None:
             allow_credentials=False,
             max_age=600,
         )
+    install_telemetry(app)  # app.state.telemetry, and the HTTP latency middleware
     app.add_middleware(SecurityMiddleware)  # added last: outermost

@@ -6,8 +6,10 @@ admin key ``AUTOPACK_API_KEY`` (every right; compared in constant time on digest
 length does not leak either). Roles map to permissions:
 
     viewer    read
-    operator  read, run control (start, cancel, resume, update_status, approval requests)
+    operator  read, run control (start, cancel, resume, update_status, approval requests),
+              external work
     approver  read, approve/reject (and approval requests)
+    builder   read, external work (claim a phase's build or review, submit the result)
     admin     everything (AUTOPACK_API_KEY only)
 
 Without a key a request gets 401 — except ``/health`` (no dependency at all) and, when the
@@ -43,12 +45,14 @@ class Permission(StrEnum):
     READ = "read"
     RUN_CONTROL = "run_control"
     APPROVE = "approve"
+    EXTERNAL_WORK = "external_work"
 
 
 ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
     "viewer": frozenset({Permission.READ}),
-    "operator": frozenset({Permission.READ, Permission.RUN_CONTROL}),
+    "operator": frozenset({Permission.READ, Permission.RUN_CONTROL, Permission.EXTERNAL_WORK}),
     "approver": frozenset({Permission.READ, Permission.APPROVE}),
+    "builder": frozenset({Permission.READ, Permission.EXTERNAL_WORK}),
     "admin": frozenset(Permission),
 }
 

@@ -13,7 +13,8 @@ from decimal import Decimal
 from pydantic import BaseModel, ConfigDict, Field
 
 from autopack.policy.states import PhaseState
-from autopack.store.views import ApprovalView, AttemptView, RunDetail, RunSummary
+from autopack.store.aggregates import RunListItem
+from autopack.store.views import ApprovalView, AttemptView, RunDetail
 
 
 class _Request(BaseModel):
@@ -37,7 +38,7 @@ class RunAccepted(_Response):
 class RunPage(_Response):
     """A page of runs, newest first."""
 
-    items: list[RunSummary]
+    items: list[RunListItem]
     limit: int
     offset: int
     next_offset: int | None = Field(description="Offset of the next page; null on the last.")

@@ -21,6 +21,7 @@ from autopack.agents import (
     build_messages,
     dual_audit,
 )
+from autopack.agents import Verdict as AuditVerdict
 from autopack.checks import Baseline, CheckReport, CiRunner, check_deliverables
 from autopack.engine.services import Engine
 from autopack.llm import LlmError
@@ -44,6 +45,7 @@ class Step(StrEnum):
     DELIVERABLES = "deliverables_missing"
     AUDIT = "auditor_reject"
     AUDIT_MALFORMED = "auditor_malformed"
+    AWAITING_REVIEW = "awaiting_review"  # checks passed; an external auditor decides
 
 
 @dataclass
@@ -66,6 +68,9 @@ class AttemptReport:
 
 
 Notify = Callable[[str], None]
+Reviewer = Callable[[AuditRequest], tuple[str, AuditVerdict] | None]
+"""Stands in for the Auditor model (external review): ``(auditor, verdict)``, or ``None``
+while no verdict was given (the attempt stops at :attr:`Step.AWAITING_REVIEW`)."""
 
 
 @dataclass
@@ -155,14 +160,17 @@ def run_attempt(
     hints: tuple[str, ...],
     answer: str | None = None,
     approved: bool = False,
+    reviewer: Reviewer | None = None,
 ) -> AttemptReport:
-    """One attempt; ``answer`` given (an approved earlier answer) skips the Builder call.
+    """One attempt; ``answer`` given (an approved earlier answer, an external builder's)
+    skips the Builder call, and ``builder_model`` then only names who answered.
+    ``reviewer`` given (external review) stands in for the Auditor model.
 
     Raises ``BudgetExhaustedError`` when a model call does not fit the budget.
     """
     engine, phase = ctx.engine, ctx.phase
-    model = engine.router.model(builder_model)
     if answer is None:
+        model = engine.router.model(builder_model)
         deny = (*engine.governance.deny, *phase.scope.protected_paths)
         assembler = ContextAssembler(ctx.ws.path, deny=deny, redactor=engine.redactor)
         inputs = ContextInputs(
@@ -199,15 +207,16 @@ def run_attempt(
     applied = governed_apply(
         ctx.ws.path, answer, policy, approved=approved, ignored=ctx.ws.git.ignored
     )
+    name = builder_model
     if applied.outcome is ApplyOutcome.NEEDS_APPROVAL:
-        return AttemptReport(Step.NEEDS_APPROVAL, answer, model.name, applied.for_model())
+        return AttemptReport(Step.NEEDS_APPROVAL, answer, name, applied.for_model())
     if not applied.ok:
         step = Step.POLICY if applied.outcome is ApplyOutcome.REFUSED_POLICY else Step.APPLY_FAILED
         codes = tuple(d.rule for d in applied.governance.decisions if d.verdict == "deny")
         codes += tuple(i.rule for i in applied.integrity)
         if applied.edits is not None:
             codes += tuple(str(e.code) for e in applied.edits.errors)
-        return AttemptReport(step, answer, model.name, applied.for_model(), codes)
+        return AttemptReport(step, answer, name, applied.for_model(), codes)
     ctx.notify(f"applied {len(applied.changes)} file(s)")
 
     report = ctx.runner.run(
@@ -219,17 +228,17 @@ def run_attempt(
     )
     ctx.notify(f"checks: {report.summary()}")
     if not report.ok:
-        return AttemptReport(Step.CHECKS, answer, model.name, report.for_model(), checks=report)
+        return AttemptReport(Step.CHECKS, answer, name, report.for_model(), checks=report)
 
     stray = _scope_after_checks(ctx, policy)
     if stray is not None:
-        stray.answer, stray.model, stray.checks = answer, model.name, report
+        stray.answer, stray.model, stray.checks = answer, name, report
         return stray
 
     deliverables = check_deliverables(ctx.ws.path, list(phase.scope.deliverables))
     if not deliverables.ok:
         return AttemptReport(
-            Step.DELIVERABLES, answer, model.name, deliverables.for_model(), checks=report
+            Step.DELIVERABLES, answer, name, deliverables.for_model(), checks=report
         )
 
     request = AuditRequest(
@@ -241,35 +250,48 @@ def run_attempt(
         profile=ctx.strategy.auditor_profile,
         default_severity=ctx.strategy.default_severity,
     )
-    auditor_name, auditor = _calls(ctx, "auditor", attempt, attempt_id)
-    try:
-        if ctx.strategy.dual_audit:
-            _, second = _calls(ctx, "auditor", attempt, attempt_id, complexity="high")
-            _, judge = _calls(ctx, "judge", attempt, attempt_id)
-            verdict = dual_audit(auditor, second, judge, request, redactor=engine.redactor).final
-        else:
-            verdict = audit(auditor, request, redactor=engine.redactor)
-    except MalformedAnswerError as exc:
-        return AttemptReport(
-            Step.AUDIT_MALFORMED,
-            answer,
-            model.name,
-            f"the review could not be read: {exc}",
-            checks=report,
-            auditor_model=auditor_name,
-        )
-    except LlmError as exc:
-        return AttemptReport(
-            Step.PROVIDER, answer, model.name, str(exc), (exc.code,), report, auditor_name
-        )
+    if reviewer is not None:
+        given = reviewer(request)
+        if given is None:
+            return AttemptReport(Step.AWAITING_REVIEW, answer, name, checks=report)
+        auditor_name, verdict = given
+    else:
+        reviewed = _model_audit(ctx, request, attempt, attempt_id)
+        if isinstance(reviewed, AttemptReport):
+            reviewed.answer, reviewed.model, reviewed.checks = answer, name, report
+            return reviewed
+        auditor_name, verdict = reviewed
     ctx.notify(f"audit: {'approved' if verdict.approved else 'rejected'} {verdict.summary}")
     if not verdict.approved:
         return AttemptReport(
             Step.AUDIT,
             answer,
-            model.name,
+            name,
             verdict.for_model(),
             checks=report,
             auditor_model=auditor_name,
         )
-    return AttemptReport(Step.DONE, answer, model.name, checks=report, auditor_model=auditor_name)
+    return AttemptReport(Step.DONE, answer, name, checks=report, auditor_model=auditor_name)
+
+
+def _model_audit(
+    ctx: AttemptContext, request: AuditRequest, attempt: int, attempt_id: int
+) -> tuple[str, AuditVerdict] | AttemptReport:
+    """The Auditor model's verdict (dual audit for high-risk phases), or the failed step."""
+    auditor_name, auditor = _calls(ctx, "auditor", attempt, attempt_id)
+    redactor = ctx.engine.redactor
+    try:
+        if ctx.strategy.dual_audit:
+            _, second = _calls(ctx, "auditor", attempt, attempt_id, complexity="high")
+            _, judge = _calls(ctx, "judge", attempt, attempt_id)
+            return auditor_name, dual_audit(
+                auditor, second, judge, request, redactor=redactor
+            ).final
+        return auditor_name, audit(auditor, request, redactor=redactor)
+    except MalformedAnswerError as exc:
+        feedback = f"the review could not be read: {exc}"
+        return AttemptReport(Step.AUDIT_MALFORMED, feedback=feedback, auditor_model=auditor_name)
+    except LlmError as exc:
+        return AttemptReport(
+            Step.PROVIDER, feedback=str(exc), codes=(exc.code,), auditor_model=auditor_name
+        )

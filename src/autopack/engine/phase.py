@@ -6,7 +6,9 @@ engine's refusal, the new test failures, the Auditor's issues), the hints of the
 deterministic failure hardening and, from the second failure on, the Doctor's advice. The
 model escalates along its chain as the router decides. High-risk writes stop the phase at
 ``PENDING_APPROVAL`` with the answer and its diff saved; approving resumes from that answer
-without calling the Builder again.
+without calling the Builder again. A role done outside Autopack (external builder or
+auditor, :mod:`autopack.engine.external`) makes the phase wait in ``GATE`` or
+``PENDING_REVIEW`` until the API brings the answer or the verdict.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from enum import StrEnum
 from autopack.agents import AgentError, DoctorAction, FailedAttempt, FailureHistory, diagnose
 from autopack.agents.doctor import needs_strong_doctor
 from autopack.engine.attempt import AttemptContext, AttemptReport, Step, run_attempt
+from autopack.engine.external import AWAITING_REVIEW, ExternalRoles
 from autopack.llm import LlmError
 from autopack.policy import hardening
 from autopack.policy.failure import Failure
@@ -28,7 +31,8 @@ from autopack.workspace import governed_apply
 
 PENDING_ANSWER = "pending-approval.answer.md"
 PENDING_DIFF = "pending-approval.diff"
-_NOT_COUNTED = frozenset({"success", "awaiting_approval", "interrupted"})
+_EXTERNAL_WAITS = (PhaseState.GATE, PhaseState.PENDING_REVIEW)  # see engine.external
+_NOT_COUNTED = frozenset({"success", "awaiting_approval", AWAITING_REVIEW, "interrupted"})
 
 
 class PhaseOutcome(StrEnum):
@@ -37,7 +41,7 @@ class PhaseOutcome(StrEnum):
     COMPLETE = "complete"
     FAILED = "failed"
     SKIPPED = "skipped"
-    WAITING_APPROVAL = "waiting_approval"
+    WAITING_APPROVAL = "waiting_approval"  # for a person's approval, or for external work
     BUDGET_EXHAUSTED = "budget_exhausted"
     ENVIRONMENT = "environment"
     STOPPED = "stopped"  # the run stopped between attempts (cancel, a run-level cap)
@@ -88,7 +92,7 @@ def run_phase(
     p = _Phase(ctx, state)
     store, phase, strategy = ctx.engine.store, ctx.phase, ctx.strategy
     limit = min(strategy.builder_attempts, ctx.engine.router.config.max_attempts_per_phase)
-    if p.state in (PhaseState.QUEUED, PhaseState.PENDING_APPROVAL):
+    if p.state in (PhaseState.QUEUED, PhaseState.PENDING_APPROVAL, *_EXTERNAL_WAITS):
         p.to(
             PhaseState.EXECUTING,
             "approved: applying the approved answer" if approved_answer else "attempt 1",
@@ -102,6 +106,7 @@ def run_phase(
         if a.error_class and a.outcome not in _NOT_COUNTED
     ]
     tries = len(p.failures)
+    ext = ExternalRoles.of(ctx)
     while True:
         n = attempts_used + 1
         stop = ctx.guard() if answer is None and tries > 0 else None
@@ -114,30 +119,48 @@ def run_phase(
             )
             p.to(PhaseState.FAILED, reason)
             return PhaseResult(PhaseOutcome.FAILED, n - 1, reason)
-        try:
-            route = ctx.engine.router.choose(
-                "builder",
-                category=phase.task_category,
-                complexity=phase.complexity,
-                attempt=min(tries + 1, ctx.engine.router.config.max_attempts_per_phase),
-                failures=tuple(p.failures),
+        turn = None
+        if ext is not None:
+            turn = ext.begin(
+                attempt=n,
+                left=limit - tries,
+                answer=answer,
+                approved=approved,
+                errors=p.errors,
+                hints=p.hints,
             )
-        except RoutingError as exc:
-            p.to(PhaseState.FAILED, str(exc))
-            return PhaseResult(PhaseOutcome.FAILED, n - 1, str(exc))
-        record = store.start_attempt(ctx.run_id, phase.phase_id, builder_model=route.model.name)
+        if turn is not None and turn.wait is not None:
+            p.to(turn.wait, turn.reason)
+            return PhaseResult(PhaseOutcome.WAITING_APPROVAL, n - 1, turn.reason)
+        if turn is not None:
+            answer, approved, builder, why = turn.answer, turn.approved, turn.label, "external"
+        else:
+            try:
+                route = ctx.engine.router.choose(
+                    "builder",
+                    category=phase.task_category,
+                    complexity=phase.complexity,
+                    attempt=min(tries + 1, ctx.engine.router.config.max_attempts_per_phase),
+                    failures=tuple(p.failures),
+                )
+            except RoutingError as exc:
+                p.to(PhaseState.FAILED, str(exc))
+                return PhaseResult(PhaseOutcome.FAILED, n - 1, str(exc))
+            builder, why = route.model.name, route.reason
+        record = store.start_attempt(ctx.run_id, phase.phase_id, builder_model=builder)
         ctx.ws.begin_attempt(phase.phase_id, n)
-        ctx.notify(f"attempt {n} with {route.model.name} ({route.reason})")
+        ctx.notify(f"attempt {n} with {builder} ({why})")
         try:
             report = run_attempt(
                 ctx,
                 attempt=n,
                 attempt_id=record.id,
-                builder_model=route.model.name,
+                builder_model=builder or "",
                 previous_errors=p.errors,
                 hints=p.hints,
                 answer=answer,
                 approved=approved,
+                reviewer=ext.reviewer() if ext is not None else None,
             )
         except BudgetExhaustedError as exc:
             ctx.ws.rollback_attempt(phase.phase_id)
@@ -146,11 +169,16 @@ def run_phase(
             )
             p.to(PhaseState.FAILED, str(exc))
             return PhaseResult(PhaseOutcome.BUDGET_EXHAUSTED, n, str(exc))
+        was_approved = approved
         attempts_used, tries, answer, approved = n, tries + 1, None, False
         if report.ok:
             return _commit(p, report, n, record.id)
         if report.step is Step.NEEDS_APPROVAL:
             return _wait_for_approval(p, report, n, record.id)
+        if report.step is Step.AWAITING_REVIEW and ext is not None:
+            reason = ext.park(report, n, record.id, approved=was_approved)
+            p.to(PhaseState.PENDING_REVIEW, reason)
+            return PhaseResult(PhaseOutcome.WAITING_APPROVAL, n, reason)
         ctx.ws.rollback_attempt(phase.phase_id)
         store.finish_attempt(
             record.id,

@@ -65,7 +65,8 @@ def build_report(store: Store, run_id: str, workspace_repo: Path, data_dir: Path
     """The markdown report of ``run_id`` (the run must exist in ``store``)."""
     run = store.get_run(run_id)
     calls = store.llm_calls(run_id)
-    attempts = {p.phase_id: store.attempts(run_id, p.phase_id) for p in run.phases}
+    by_phase = store.run_attempts(run_id)  # one query, however many phases
+    attempts = {p.phase_id: by_phase.get(p.phase_id, []) for p in run.phases}
     costs = attempt_costs(store, run_id)
     approvals = store.approvals(status=None, run_id=run_id)
     branch = _branch(workspace_repo, data_dir, run_id)

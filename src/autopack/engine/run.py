@@ -346,7 +346,7 @@ def _settle(r: _Run, tier_id: str, phase: PhaseSpec, result: PhaseResult) -> Run
     """Record a phase's result; a :class:`RunOutcome` when the run stops on it."""
     r.results[phase.phase_id] = result
     if result.outcome is PhaseOutcome.WAITING_APPROVAL:
-        r.to(RunState.GATE, f"phase {phase.phase_id} waits for approval")
+        r.to(RunState.GATE, f"phase {phase.phase_id}: {result.reason}")
         return RunOutcome(r.run_id, r.state, result.reason, r.results)
     if result.outcome is PhaseOutcome.STOPPED and result.run_state:
         r.tier_to(tier_id, TierState.BLOCKED, result.reason)

@@ -57,6 +57,11 @@ COMPLEXITY_ALIASES: dict[str, Complexity] = {
 }
 
 
+EXTERNAL = "external"
+"""The ``builder_mode`` / ``auditor_mode`` whose role is done outside Autopack (API)."""
+AuditorMode = Literal["model", "external"]
+
+
 class SafetyProfile(StrEnum):
     """Run-wide safety posture; ``safety_critical`` tightens thresholds and budgets."""
 
@@ -256,7 +261,17 @@ class PhaseSpec(_Frozen):
     max_attempts: int | None = Field(
         default=None, ge=1, le=20, description="Cap on Builder attempts; null: strategy."
     )
-    builder_mode: str | None = Field(default=None, description="Builder mode hint.")
+    builder_mode: str | None = Field(
+        default=None,
+        description="Who builds: 'external' (another agent or a person, through the API's "
+        "external-builder endpoints) or Autopack's Builder model (anything else, or null); "
+        "null inherits the run's builder_mode.",
+    )
+    auditor_mode: AuditorMode | None = Field(
+        default=None,
+        description="Who reviews: 'model' (Autopack's Auditor) or 'external' (through the "
+        "API's auditor_request/auditor_result); null inherits the run's auditor_mode.",
+    )
 
 
 class TierSpec(_Frozen):
@@ -315,6 +330,14 @@ class RunSpec(_Frozen):
     safety_profile: SafetyProfile = SafetyProfile.NORMAL
     workspace: str = Field(default=".", description="The git repository to work on.")
     run_scope: str | None = Field(default=None, description="Free-text scope note (flat shape).")
+    builder_mode: str | None = Field(
+        default=None,
+        description="Run-wide default of the phases' builder_mode ('external': every phase "
+        "that sets none is built outside Autopack).",
+    )
+    auditor_mode: AuditorMode | None = Field(
+        default=None, description="Run-wide default of the phases' auditor_mode."
+    )
     tiers: list[TierSpec] = Field(min_length=1, description="Tiers, run in tier_index order.")
 
     @model_validator(mode="after")
@@ -331,6 +354,25 @@ class RunSpec(_Frozen):
                 )
             )
         return self
+
+    @model_validator(mode="after")
+    def _run_wide_modes(self) -> RunSpec:
+        """Phases that set no builder/auditor mode take the run's (stored that way)."""
+        if self.builder_mode is None and self.auditor_mode is None:
+            return self
+
+        def inherit(phase: PhaseSpec) -> PhaseSpec:
+            update: dict[str, Any] = {}
+            if phase.builder_mode is None and self.builder_mode is not None:
+                update["builder_mode"] = self.builder_mode
+            if phase.auditor_mode is None and self.auditor_mode is not None:
+                update["auditor_mode"] = self.auditor_mode
+            return phase.model_copy(update=update) if update else phase
+
+        tiers = [
+            t.model_copy(update={"phases": [inherit(p) for p in t.phases]}) for t in self.tiers
+        ]
+        return self.model_copy(update={"tiers": tiers})
 
     def phases(self) -> list[PhaseSpec]:
         """All phases in execution order (tier order, then phase order)."""

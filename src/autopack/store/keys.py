@@ -28,8 +28,9 @@ from sqlalchemy.orm import Session
 from autopack.store.errors import NotFoundError, StoreError
 from autopack.store.models import ApiKey, utcnow
 
-KEY_ROLES = ("viewer", "operator", "approver")
-"""Roles a stored key can have (the ``AUTOPACK_API_KEY`` admin key has every right)."""
+KEY_ROLES = ("viewer", "operator", "approver", "builder")
+"""Roles a stored key can have (the ``AUTOPACK_API_KEY`` admin key has every right);
+``builder`` is for external builders and auditors (claim and submit work, read)."""
 
 KEY_SCHEME = "apk"
 _TOUCH_EVERY = timedelta(seconds=60)

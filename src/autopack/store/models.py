@@ -316,3 +316,33 @@ class ApiKey(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+
+
+class ExternalClaim(Base):
+    """A claim on external work: a phase's build or review, by whom, until when, with what.
+
+    Only the SHA-256 of the claim's token is stored; ``submission`` holds what was sent (the
+    builder's answer, or the auditor's verdict as JSON) until an attempt consumes it. See
+    :mod:`autopack.store.claims` for the statuses.
+    """
+
+    __tablename__ = "external_claims"
+    __table_args__ = (
+        Index("ix_external_claims_run_id_phase_id_role", "run_id", "phase_id", "role"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"))
+    phase_id: Mapped[str] = mapped_column(String(128))
+    role: Mapped[str] = mapped_column(String(16))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    claimed_by: Mapped[str] = mapped_column(String(128))
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    attempt_index: Mapped[int | None] = mapped_column(Integer)
+    submission: Mapped[str | None] = mapped_column(Text)
+    refusals: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    submitted_at: Mapped[datetime | None]
+    consumed_at: Mapped[datetime | None]

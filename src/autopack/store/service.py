@@ -21,7 +21,9 @@ from autopack.policy.strategy import RunStrategy
 from autopack.settings import Settings
 from autopack.spec.models import RunSpec
 from autopack.store import budget, keys, lease, records, runs
+from autopack.store.aggregates.views import RunListItem
 from autopack.store.budget import Reservation, ScopeBudget
+from autopack.store.claims import ClaimStore
 from autopack.store.db import create_db_engine, make_session_factory
 from autopack.store.errors import NotFoundError
 from autopack.store.keys import ApiKeyView
@@ -35,7 +37,6 @@ from autopack.store.views import (
     EventView,
     LlmCallView,
     RunDetail,
-    RunSummary,
 )
 
 
@@ -83,11 +84,10 @@ class Store:
 
     def list_runs(
         self, *, state: str | None = None, limit: int = 50, offset: int = 0
-    ) -> list[RunSummary]:
-        """Newest runs first; ``offset`` skips that many (for pages)."""
+    ) -> list[RunListItem]:
+        """Newest runs first (each with its cost); ``offset`` skips that many (for pages)."""
         with self.transaction() as session:
-            # TODO(runs.list_runs): push OFFSET into the query; slicing reads offset extra rows.
-            return runs.list_runs(session, state=state, limit=limit + offset)[offset:]
+            return runs.list_runs(session, state=state, limit=limit, offset=offset)
 
     def run_spec(self, run_id: str) -> dict[str, Any]:
         """The run's stored specification (as created)."""
@@ -276,6 +276,12 @@ class Store:
     def total_cost(self, run_id: str) -> Decimal:
         """Sum of a run's model call costs."""
         return sum((c.cost_usd for c in self.llm_calls(run_id)), Decimal(0))
+
+    # external work ---------------------------------------------------------------------
+    @property
+    def claims(self) -> ClaimStore:
+        """Claims on external builds and reviews (see :mod:`autopack.store.claims`)."""
+        return ClaimStore(self.transaction)
 
     # API keys --------------------------------------------------------------------------
     def create_api_key(self, name: str, role: str) -> tuple[ApiKeyView, str]:
