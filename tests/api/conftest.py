@@ -40,25 +40,31 @@ def answers(tmp_path: Path) -> Path:
     return path
 
 
+def open_api(
+    stack: ExitStack, project: Path, answers: Path, *, bind_host: str, **overrides: Any
+) -> Api:
+    """The real app for ``project`` in a ``TestClient`` entered on ``stack`` (the dashboard's
+    tests build theirs the same way)."""
+    values: dict[str, Any] = {
+        "workspace": project,
+        "skip_ci": True,
+        "api_key": ADMIN_KEY,
+        **overrides,
+    }
+    app = create_app(
+        load_settings(**values),
+        engine_options=EngineOptions(scripted=answers, actor="api"),
+        bind_host=bind_host,
+    )
+    return Api(app, stack.enter_context(TestClient(app)))
+
+
 @pytest.fixture
 def make_api(project: Path, answers: Path) -> Iterator[Callable[..., Api]]:
     with ExitStack() as stack:
 
         def factory(*, bind_host: str = "127.0.0.1", **overrides: Any) -> Api:
-            values: dict[str, Any] = {
-                "workspace": project,
-                "skip_ci": True,
-                "api_key": ADMIN_KEY,
-                **overrides,
-            }
-            settings = load_settings(**values)
-            app = create_app(
-                settings,
-                engine_options=EngineOptions(scripted=answers, actor="api"),
-                bind_host=bind_host,
-            )
-            client = stack.enter_context(TestClient(app))
-            return Api(app, client)
+            return open_api(stack, project, answers, bind_host=bind_host, **overrides)
 
         yield factory
 

@@ -12,32 +12,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
-from fastapi.testclient import TestClient
 
-from api.api_helpers import ADMIN_KEY, FAST_SCRIPT, Api, plan
-from autopack.api import create_app
-from autopack.engine import EngineOptions
-from autopack.settings import load_settings
-from support.gitrepo import checkout_state
-from support.sample_project import sample_repo
+from api.api_helpers import plan
+from api.conftest import answers, open_api, project
 from web.ui_helpers import Ui
 
-
-@pytest.fixture
-def project(tmp_path: Path, git_env: dict[str, str]) -> Iterator[Path]:
-    """The sample project as a git repository; its checkout must never change."""
-    repo, _ = sample_repo(tmp_path / "project")
-    before = checkout_state(repo)
-    yield repo
-    assert checkout_state(repo) == before, "the user's checkout changed"
-
-
-@pytest.fixture
-def answers(tmp_path: Path) -> Path:
-    path = tmp_path / "answers.yaml"
-    path.write_text(yaml.safe_dump(FAST_SCRIPT))
-    return path
+# The API tests' repository and script, shared (re-exported fixtures).
+__all__ = ["answers", "project"]
 
 
 @pytest.fixture
@@ -45,19 +26,7 @@ def make_ui(project: Path, answers: Path) -> Iterator[Callable[..., Ui]]:
     with ExitStack() as stack:
 
         def factory(*, bind_host: str = "127.0.0.1", **overrides: Any) -> Ui:
-            values: dict[str, Any] = {
-                "workspace": project,
-                "skip_ci": True,
-                "api_key": ADMIN_KEY,
-                **overrides,
-            }
-            app = create_app(
-                load_settings(**values),
-                engine_options=EngineOptions(scripted=answers, actor="api"),
-                bind_host=bind_host,
-            )
-            client = stack.enter_context(TestClient(app))
-            return Ui(Api(app, client))
+            return Ui(open_api(stack, project, answers, bind_host=bind_host, **overrides))
 
         yield factory
 
