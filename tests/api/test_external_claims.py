@@ -70,12 +70,13 @@ def test_racing_claimers_get_one_claim(store: Store) -> None:
 
 
 def test_expired_claims_give_way_and_tokens_are_hashed(store: Store) -> None:
-    first, token = store.claims.claim(RUN, PHASE, "builder", owner="slow", ttl=0.2)
+    # Leases long enough for a loaded machine to do the steps before expiry, short to wait out.
+    first, token = store.claims.claim(RUN, PHASE, "builder", owner="slow", ttl=1.5)
     assert token.startswith("clm_") and first.live()
     with store.transaction() as session:
         row = session.scalars(select(ExternalClaim).where(ExternalClaim.id == first.id)).one()
         assert row.token_hash == hash_token(token) and token not in row.token_hash
-    time.sleep(0.3)
+    time.sleep(1.6)
     second, fresh = store.claims.claim(RUN, PHASE, "builder", owner="fast", ttl=60)
     with pytest.raises(ClaimError) as expired:
         store.claims.submit(RUN, PHASE, "builder", token, "answer")
@@ -90,12 +91,12 @@ def test_expired_claims_give_way_and_tokens_are_hashed(store: Store) -> None:
 
 
 def test_a_submission_is_consumed_once_and_blocks_new_claims(store: Store) -> None:
-    view, token = store.claims.claim(RUN, PHASE, "builder", owner="agent", ttl=0.2)
+    view, token = store.claims.claim(RUN, PHASE, "builder", owner="agent", ttl=1.5)
     assert store.claims.take(RUN, PHASE, "builder", attempt=1) is None
     refused = store.claims.refuse(view.id, "no edit found")
     assert (refused.refusals, refused.last_error, refused.status) == (1, "no edit found", "active")
     store.claims.submit(RUN, PHASE, "builder", token, "the answer")
-    time.sleep(0.3)  # a submitted claim is live whatever its lease says
+    time.sleep(1.6)  # a submitted claim is live whatever its lease says
     with pytest.raises(ClaimHeldError, match="agent has submitted"):
         store.claims.claim(RUN, PHASE, "builder", owner="late", ttl=60)
     with pytest.raises(ClaimError) as used:

@@ -66,8 +66,8 @@ def test_racing_workers_get_one_lease(store: Store, created_run: str) -> None:
 
 
 def test_heartbeat_keeps_the_lease_alive_past_its_ttl(store: Store, created_run: str) -> None:
-    with RunLease(store, created_run, owner="beating", ttl=0.6, interval=0.1) as lease:
-        time.sleep(1.0)  # longer than the ttl: only the heartbeat keeps it
+    with RunLease(store, created_run, owner="beating", ttl=1.5, interval=0.2) as lease:
+        time.sleep(2.0)  # longer than the ttl: only the heartbeat keeps it
         with pytest.raises(LeaseHeldError):
             store.acquire_lease(created_run, "intruder", 30)
         lease.check()
