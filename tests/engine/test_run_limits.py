@@ -92,3 +92,19 @@ def test_resume_is_refused_while_another_worker_holds_the_lease(
     )
     assert done.exit_code == 3, done.stdout  # the high-risk phase waits (no auto-approve)
     assert not engine.store.lease("calc-run").live()  # released when the worker stopped
+
+
+def test_wall_time_cap_counts_from_the_first_start_across_invocations(make_engine) -> None:
+    from datetime import timedelta
+
+    from autopack.engine import approve
+    from autopack.store.models import Run, utcnow
+
+    engine = make_engine(plan=_plan(max_duration_minutes=1))
+    assert execute_run(engine, "calc-run", notify=lambda m: None).waiting
+    with engine.store.transaction() as session:  # the run started two minutes ago
+        session.get(Run, "calc-run").started_at = utcnow() - timedelta(minutes=2)
+    outcome = approve(engine, "calc-run", by="alice", notify=lambda m: None)
+    assert outcome.state == RunState.DONE_FAILED_BUDGET_EXHAUSTED
+    assert outcome.reason == "wall time over 1 min"
+    assert _phase(engine, "div").state == PhaseState.PENDING_APPROVAL

@@ -51,8 +51,9 @@ def recover_run(engine: Engine, ws: IntegrationWorkspace, run_id: str, *, actor:
     released = store.release_stale_reservations(run_id, reason="worker stopped mid-call")
     if released:
         done.append(f"released {released} unsettled model-call reservation(s)")
+    attempts = store.run_attempts(run_id)  # one query for every phase
     for phase in store.get_run(run_id).phases:
-        open_attempts = [a for a in store.attempts(run_id, phase.phase_id) if a.finished_at is None]
+        open_attempts = [a for a in attempts.get(phase.phase_id, []) if a.finished_at is None]
         for attempt in open_attempts:
             store.finish_attempt(
                 attempt.id,

@@ -89,6 +89,7 @@ class _Run:
         self.lease_check = lease_check or (lambda: None)
         self._baselines: dict[str, Baseline | None] = {}
         self._tiers = {t.tier_id: t.state for t in run.tiers}
+        self._started = run.started_at
         self.results: dict[str, PhaseResult] = {}
 
     def to(self, state: RunState, reason: str, *, explicit: bool = False) -> None:
@@ -116,7 +117,9 @@ class _Run:
             return RunState.CANCELLED, "cancelled by request"
         spec = self.spec
         if spec.max_duration_minutes is not None:
-            started = store.get_run(self.run_id).started_at
+            if self._started is None:  # set once, when the run first started: read it once
+                self._started = store.get_run(self.run_id).started_at
+            started = self._started
             elapsed = (utcnow() - started).total_seconds() if started else 0.0
             if elapsed > spec.max_duration_minutes * 60:
                 return RunState.DONE_FAILED_BUDGET_EXHAUSTED, (
