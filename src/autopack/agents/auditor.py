@@ -203,6 +203,8 @@ class AuditRequest:
     profile: str = "standard"
     default_severity: Literal["minor", "major"] = "minor"
     max_diff_tokens: int = 24_000
+    notes: tuple[str, ...] = ()
+    """The project's intention and rules (from the learning loop); empty: no section."""
 
 
 def _diff_block(diff: str, max_tokens: int) -> tuple[str, str]:
@@ -230,6 +232,7 @@ def _task(request: AuditRequest, verdicts: list[tuple[str, str]] | None) -> str:
         diff_block=block,
         diff_note=note,
         verdicts=verdicts,
+        notes=list(request.notes),
     )
 
 

@@ -184,6 +184,7 @@ def build_doctor_messages(
     allowed_commands: Sequence[CommandPrefix] = (),
     redactor: Redactor,
     run_goal: str = "",
+    notes: Sequence[str] = (),
 ) -> list[Message]:
     """System (actions, allow-list, answer shape) and task (failure history), redacted.
 
@@ -203,6 +204,7 @@ def build_doctor_messages(
         high_risk=history.high_risk,
         attempts_left=history.attempts_left,
         attempts=shown,
+        notes=list(notes),
     )
     return redactor.messages(
         [Message(role="system", content=system), Message(role="user", content=task)]
@@ -217,6 +219,7 @@ def diagnose(
     allowed_commands: Sequence[CommandPrefix] = (),
     redactor: Redactor,
     run_goal: str = "",
+    notes: Sequence[str] = (),
 ) -> DoctorDecision:
     """Ask the Doctor; an ``execute_fix`` command outside the allow-list is sent back once."""
 
@@ -226,6 +229,11 @@ def diagnose(
         return None
 
     messages = build_doctor_messages(
-        phase, history, allowed_commands=allowed_commands, redactor=redactor, run_goal=run_goal
+        phase,
+        history,
+        allowed_commands=allowed_commands,
+        redactor=redactor,
+        run_goal=run_goal,
+        notes=notes,
     )
     return ask_structured(call, messages, DoctorDecision, check=allowed, redactor=redactor)

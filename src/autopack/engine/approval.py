@@ -68,4 +68,7 @@ def reject(
     store.transition_tier(run_id, tier, TierState.BLOCKED, reason=f"{phase_id} rejected", actor=by)
     why = f"phase {phase_id} rejected by {by}: {reason}"
     store.transition_run(run_id, RunState.DONE_FAILED_REQUIRES_HUMAN_REVIEW, reason=why, actor=by)
+    engine.learning.run_finished(
+        engine, run_id, RunState.DONE_FAILED_REQUIRES_HUMAN_REVIEW, why, lambda _m: None
+    )
     return RunOutcome(run_id, RunState.DONE_FAILED_REQUIRES_HUMAN_REVIEW, why)

@@ -174,7 +174,11 @@ def run_attempt(
         deny = (*engine.governance.deny, *phase.scope.protected_paths)
         assembler = ContextAssembler(ctx.ws.path, deny=deny, redactor=engine.redactor)
         inputs = ContextInputs(
-            phase=phase, run_goal=ctx.run_goal, previous_errors=previous_errors, doctor_hints=hints
+            phase=phase,
+            run_goal=ctx.run_goal,
+            previous_errors=previous_errors,
+            doctor_hints=hints,
+            memory=engine.learning.notes(ctx, "builder", errors=previous_errors),
         )
         prompt = build_messages(assembler, inputs, redactor=engine.redactor)
         call = engine.model_call(
@@ -249,6 +253,7 @@ def run_attempt(
         run_goal=ctx.run_goal,
         profile=ctx.strategy.auditor_profile,
         default_severity=ctx.strategy.default_severity,
+        notes=engine.learning.notes(ctx, "auditor"),
     )
     if reviewer is not None:
         given = reviewer(request)

@@ -89,6 +89,15 @@ def run_phase(
     ctx: AttemptContext, *, state: str, attempts_used: int, approved_answer: str | None = None
 ) -> PhaseResult:
     """Drive the phase from its current ``state`` until it ends or waits."""
+    result = _drive(ctx, state=state, attempts_used=attempts_used, approved_answer=approved_answer)
+    if result.outcome is not PhaseOutcome.WAITING_APPROVAL:
+        ctx.engine.learning.phase_finished(ctx, result)
+    return result
+
+
+def _drive(
+    ctx: AttemptContext, *, state: str, attempts_used: int, approved_answer: str | None = None
+) -> PhaseResult:
     p = _Phase(ctx, state)
     store, phase, strategy = ctx.engine.store, ctx.phase, ctx.strategy
     limit = min(strategy.builder_attempts, ctx.engine.router.config.max_attempts_per_phase)
@@ -190,6 +199,7 @@ def run_phase(
             auditor_model=report.auditor_model,
         )
         ctx.notify(f"attempt {n} failed: {report.step.value}")
+        ctx.engine.learning.attempt_finished(ctx, n, report)
         if report.step is Step.PROVIDER and "missing_api_key" in report.codes:
             p.to(PhaseState.FAILED, report.feedback)
             return PhaseResult(PhaseOutcome.ENVIRONMENT, n, report.feedback)
@@ -243,7 +253,12 @@ def _learn(p: _Phase, report: AttemptReport, n: int, left: int) -> PhaseResult |
             attempt_id=None,
         )
         decision = diagnose(
-            call, ctx.phase, history, redactor=ctx.engine.redactor, run_goal=ctx.run_goal
+            call,
+            ctx.phase,
+            history,
+            redactor=ctx.engine.redactor,
+            run_goal=ctx.run_goal,
+            notes=ctx.engine.learning.notes(ctx, "doctor", errors=p.errors),
         )
     except (LlmError, AgentError) as exc:
         ctx.notify(f"doctor unavailable: {exc}")
@@ -274,6 +289,7 @@ def _commit(p: _Phase, report: AttemptReport, n: int, attempt_id: int) -> PhaseR
     )
     if ctx.land is not None:
         sha = ctx.land(sha)  # a lane's commit is on the integration branch before COMPLETE
+    ctx.engine.learning.attempt_finished(ctx, n, report)
     ctx.engine.store.finish_attempt(
         attempt_id,
         outcome="success",
@@ -315,7 +331,7 @@ def _wait_for_approval(p: _Phase, report: AttemptReport, n: int, attempt_id: int
             decided_by="demo-auto-approve",
             note="auto-approved because the run was started in demo mode",
         )
-        return run_phase(ctx, state=p.state, attempts_used=n, approved_answer=report.answer)
+        return _drive(ctx, state=p.state, attempts_used=n, approved_answer=report.answer)
     ctx.engine.store.request_approval(ctx.run_id, ctx.phase.phase_id, reason=report.feedback[:2000])
     p.to(PhaseState.PENDING_APPROVAL, "high-risk change waits for a person's approval")
     return PhaseResult(PhaseOutcome.WAITING_APPROVAL, n, "waiting for approval")

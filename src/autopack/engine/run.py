@@ -168,6 +168,7 @@ class _Run:
 
     def end(self, state: RunState, reason: str, phases: dict[str, PhaseResult]) -> RunOutcome:
         self.to(state, reason)
+        self.engine.learning.run_finished(self.engine, self.run_id, state, reason, self.notify)
         return RunOutcome(self.run_id, self.state, reason, phases)
 
 

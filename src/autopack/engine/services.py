@@ -15,6 +15,7 @@ from pydantic import SecretStr
 from autopack.agents import Redactor
 from autopack.checks import ChecksConfig, CiRunner
 from autopack.checks.config import checks_override_path
+from autopack.engine.learning import Learning
 from autopack.llm import Provider, make_provider
 from autopack.llm.ledger import MeteredModel
 from autopack.policy.governance import GovernanceConfig
@@ -54,6 +55,8 @@ class Engine:
     governance: GovernanceConfig = field(init=False)
     checks: ChecksConfig = field(init=False)
     redactor: Redactor = field(init=False)
+    learning: Learning = field(init=False)
+    """The learning loop's learners (:mod:`autopack.engine.learners`)."""
     _providers: dict[str, Provider] = field(init=False, default_factory=dict)
     _provider_keys: dict[str, SecretStr] = field(init=False, default_factory=dict)
 
@@ -75,6 +78,9 @@ class Engine:
             deny=self.governance.deny,
             extra=[k.get_secret_value() for k in self._provider_keys.values()],
         )
+        from autopack.engine.learners import build_learning  # learners import this module
+
+        self.learning = build_learning(self)
 
     def runner(self, artifacts: Path) -> CiRunner:
         """A CI runner writing its logs under ``artifacts``."""
