@@ -60,6 +60,8 @@ class AttemptReport:
     checks: CheckReport | None = None
     auditor_model: str | None = None
     notes: list[str] = field(default_factory=list)
+    verdict: AuditVerdict | None = None
+    """The Auditor's verdict, when the attempt got that far (its issues are recorded)."""
 
     @property
     def ok(self) -> bool:
@@ -275,8 +277,11 @@ def run_attempt(
             verdict.for_model(),
             checks=report,
             auditor_model=auditor_name,
+            verdict=verdict,
         )
-    return AttemptReport(Step.DONE, answer, name, checks=report, auditor_model=auditor_name)
+    return AttemptReport(
+        Step.DONE, answer, name, checks=report, auditor_model=auditor_name, verdict=verdict
+    )
 
 
 def _model_audit(

@@ -8,6 +8,7 @@ drift). The engine calls every learner of :attr:`Engine.learning` at fixed point
 - :meth:`Learning.notes` before a Builder call, a Doctor call and an Auditor call;
 - :meth:`Learning.attempt_finished` after each attempt that reached a verdict (failed or
   committed; not one parked for approval or external review);
+- :meth:`Learning.doctor_decided` after each Doctor decision;
 - :meth:`Learning.phase_finished` when a phase ends (complete, failed, skipped);
 - :meth:`Learning.run_finished` when the run reaches a terminal state.
 
@@ -25,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
+    from autopack.agents import DoctorDecision
     from autopack.engine.attempt import AttemptContext, AttemptReport
     from autopack.engine.phase import PhaseResult
     from autopack.engine.services import Engine
@@ -51,8 +53,21 @@ class Learner:
         """Texts for the prompt of ``role`` in this phase (``errors``: the last failure's)."""
         return ()
 
-    def attempt_finished(self, ctx: AttemptContext, attempt: int, report: AttemptReport) -> None:
-        """An attempt reached a verdict (``report.ok`` when it is being committed)."""
+    def attempt_finished(
+        self,
+        ctx: AttemptContext,
+        attempt: int,
+        report: AttemptReport,
+        *,
+        hints: tuple[str, ...] = (),
+    ) -> None:
+        """An attempt reached a verdict (``report.ok`` when it is being committed).
+
+        ``hints``: the failure-hardening and Doctor hints this attempt's Builder was given.
+        """
+
+    def doctor_decided(self, ctx: AttemptContext, attempt: int, decision: DoctorDecision) -> None:
+        """The Doctor decided after failed attempt ``attempt``."""
 
     def phase_finished(self, ctx: AttemptContext, result: PhaseResult) -> None:
         """A phase ended (complete, failed or skipped) in this invocation."""
@@ -88,12 +103,27 @@ class Learning:
             self._guard(learner, ctx.notify, one)
         return tuple(out)
 
-    def attempt_finished(self, ctx: AttemptContext, attempt: int, report: AttemptReport) -> None:
+    def attempt_finished(
+        self,
+        ctx: AttemptContext,
+        attempt: int,
+        report: AttemptReport,
+        *,
+        hints: tuple[str, ...] = (),
+    ) -> None:
         for learner in self.learners:
             self._guard(
                 learner,
                 ctx.notify,
-                lambda learner=learner: learner.attempt_finished(ctx, attempt, report),
+                lambda learner=learner: learner.attempt_finished(ctx, attempt, report, hints=hints),
+            )
+
+    def doctor_decided(self, ctx: AttemptContext, attempt: int, decision: DoctorDecision) -> None:
+        for learner in self.learners:
+            self._guard(
+                learner,
+                ctx.notify,
+                lambda learner=learner: learner.doctor_decided(ctx, attempt, decision),
             )
 
     def phase_finished(self, ctx: AttemptContext, result: PhaseResult) -> None:

@@ -199,7 +199,7 @@ def _drive(
             auditor_model=report.auditor_model,
         )
         ctx.notify(f"attempt {n} failed: {report.step.value}")
-        ctx.engine.learning.attempt_finished(ctx, n, report)
+        ctx.engine.learning.attempt_finished(ctx, n, report, hints=p.hints)
         if report.step is Step.PROVIDER and "missing_api_key" in report.codes:
             p.to(PhaseState.FAILED, report.feedback)
             return PhaseResult(PhaseOutcome.ENVIRONMENT, n, report.feedback)
@@ -264,6 +264,7 @@ def _learn(p: _Phase, report: AttemptReport, n: int, left: int) -> PhaseResult |
         ctx.notify(f"doctor unavailable: {exc}")
         return None
     ctx.notify(f"doctor ({route.model.name}): {decision.action.value}: {decision.rationale}")
+    ctx.engine.learning.doctor_decided(ctx, n, decision)
     if decision.hint:
         p.hints = (*p.hints, decision.hint)
     if decision.action is DoctorAction.SKIP_PHASE:
@@ -289,7 +290,7 @@ def _commit(p: _Phase, report: AttemptReport, n: int, attempt_id: int) -> PhaseR
     )
     if ctx.land is not None:
         sha = ctx.land(sha)  # a lane's commit is on the integration branch before COMPLETE
-    ctx.engine.learning.attempt_finished(ctx, n, report)
+    ctx.engine.learning.attempt_finished(ctx, n, report, hints=p.hints)
     ctx.engine.store.finish_attempt(
         attempt_id,
         outcome="success",
