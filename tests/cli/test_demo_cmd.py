@@ -52,3 +52,38 @@ def test_run_waits_for_approval_then_approve_finishes(
     assert "run demo-calc succeeded" in done.stdout
     again = runner.invoke(app, ["run", str(plan), *args, "--scripted", str(script)])
     assert again.exit_code == 1 and "has ended" in again.stderr
+
+
+def test_run_with_an_external_builder_says_what_it_waits_for(
+    tmp_path, monkeypatch: pytest.MonkeyPatch, git_env: dict[str, str]
+) -> None:
+    from importlib import resources
+
+    import yaml
+
+    from autopack.demo import make_project
+
+    project = make_project(tmp_path)
+    demo = resources.files("autopack.demo")
+    data = yaml.safe_load(demo.joinpath("plan.yaml").read_text())
+    data["tiers"][0]["phases"][0]["builder_mode"] = "external"
+    plan, script = tmp_path / "plan.yaml", tmp_path / "script.yaml"
+    plan.write_text(yaml.safe_dump(data))
+    script.write_text(demo.joinpath("script.yaml").read_text())
+    monkeypatch.setenv("COLUMNS", "200")
+    args = ["--workspace", str(project), "--scripted", str(script)]
+    first = data["tiers"][0]["phases"][0]["phase_id"]
+    for _ in range(2):  # a second invocation finds it still waiting, not "interrupted"
+        waiting = CliRunner().invoke(build_app(), ["run", str(plan), *args])
+        assert waiting.exit_code == 3, waiting.stdout
+        assert "waits for external work" in waiting.stdout and first in waiting.stdout
+        assert "waits for approval" not in waiting.stdout
+    from autopack.settings import load_settings
+    from autopack.store import Store
+
+    store = Store.open(load_settings(workspace=project))
+    try:
+        reasons = [e.reason for e in store.events("demo-calc", entity="phase", key=first)]
+    finally:
+        store.close()
+    assert not any("interruption" in r for r in reasons), reasons

@@ -35,7 +35,8 @@ def _finish(console: Console, store: object, outcome: object) -> None:
     from autopack.policy.states import RunState
 
     assert isinstance(outcome, RunOutcome)
-    render_run(store.get_run(outcome.run_id))  # type: ignore[attr-defined]
+    run = store.get_run(outcome.run_id)  # type: ignore[attr-defined]
+    render_run(run)
     state = RunState(outcome.state)
     if state is RunState.DONE_SUCCESS:
         console.print(
@@ -43,6 +44,14 @@ def _finish(console: Console, store: object, outcome: object) -> None:
             f"`git log -p autonomous/{outcome.run_id}` and merge it when you are satisfied."
         )
         raise typer.Exit(0)
+    external = [p.phase_id for p in run.phases if p.state in ("GATE", "PENDING_REVIEW")]
+    if outcome.waiting and external:
+        console.print(
+            f"[yellow]run {outcome.run_id} waits for external work[/] ({outcome.reason}). "
+            f"An external builder or auditor claims {', '.join(external)} through the API "
+            f"(`autopack serve`); the run continues by itself when the result arrives."
+        )
+        raise typer.Exit(EXIT_WAITING)
     if outcome.waiting:
         console.print(
             f"[yellow]run {outcome.run_id} waits for approval[/] ({outcome.reason}). "

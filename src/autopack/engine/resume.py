@@ -31,6 +31,11 @@ _MID_FLIGHT = frozenset(
 )
 
 
+_EXTERNAL_WAITS = frozenset({PhaseState.GATE, PhaseState.PENDING_REVIEW})
+"""Where a phase waits for external work (see :mod:`autopack.engine.external`); the phase
+continues from there by itself once the work arrives."""
+
+
 def _phase_commit(ws: IntegrationWorkspace, phase_id: str) -> str | None:
     """The phase's commit when it is on the integration branch."""
     sha = ws.git.try_rev_parse(f"refs/autopack/{ws.run_id}/{phase_id}/after")
@@ -64,6 +69,8 @@ def recover_run(engine: Engine, ws: IntegrationWorkspace, run_id: str, *, actor:
             done.append(f"closed interrupted attempt {attempt.attempt_index} of {phase.phase_id}")
         if phase.state not in _MID_FLIGHT:
             continue
+        if phase.state in _EXTERNAL_WAITS and not open_attempts:
+            continue  # waiting for an external builder or auditor: not interrupted
         sha = _phase_commit(ws, phase.phase_id)
         if sha is not None:
             store.transition_phase(
