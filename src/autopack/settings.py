@@ -13,9 +13,16 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    AliasChoices,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic.fields import FieldInfo
 from pydantic_settings import (
     BaseSettings,
@@ -29,6 +36,7 @@ SECRET_VARIABLES: dict[str, str] = {
     "api_key": "AUTOPACK_API_KEY",
     "anthropic_api_key": "ANTHROPIC_API_KEY",
     "openai_api_key": "OPENAI_API_KEY",
+    "workspace_url": "AUTOPACK_WORKSPACE_URL",
 }
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -96,6 +104,15 @@ class Settings(BaseSettings):
         validation_alias=_env("AUTOPACK_WORKSPACE"),
         description="The git repository Autopack works on.",
     )
+    workspace_url: SecretStr | None = Field(
+        default=None,
+        validation_alias=_env("AUTOPACK_WORKSPACE_URL"),
+        description="A git remote (https://, ssh://, user@host:path, file://) that runs "
+        "whose spec names no URL work on: workers clone it under <data_dir>/repos and push "
+        "autonomous/<run_id> after each phase. May carry credentials (a secret; *_FILE "
+        "works); they are never stored or shown. Checked when a run opens its workspace "
+        "(autopack.workspace.remote.remote_for), like every secret read as a plain string.",
+    )
     data_dir_override: Path | None = Field(
         default=None,
         validation_alias=_env("AUTOPACK_DATA_DIR"),
@@ -119,6 +136,36 @@ class Settings(BaseSettings):
     skip_ci: bool = Field(default=False, validation_alias=_env("AUTOPACK_SKIP_CI"))
     enable_memory: bool = Field(default=False, validation_alias=_env("AUTOPACK_ENABLE_MEMORY"))
     qdrant_host: str | None = Field(default=None, validation_alias=_env("QDRANT_HOST"))
+    memory_backend: Literal["auto", "fts", "qdrant"] = Field(
+        default="auto",
+        validation_alias=_env("AUTOPACK_MEMORY_BACKEND"),
+        description="Retrieval memory store: fts (SQLite FTS5, <data_dir>/memory.sqlite3), "
+        "qdrant (extra memory-qdrant: QDRANT_HOST, else embedded in <data_dir>/qdrant), or "
+        "auto (qdrant when QDRANT_HOST is set, else fts).",
+    )
+    memory_index_docs: bool = Field(
+        default=False,
+        validation_alias=_env("AUTOPACK_MEMORY_INDEX_DOCS"),
+        description="With memory on: index the project's source-of-truth docs at run start.",
+    )
+    memory_docs: str | None = Field(
+        default=None,
+        validation_alias=_env("AUTOPACK_MEMORY_DOCS"),
+        description="Comma-separated docs to index (default: BUILD_HISTORY, DEBUG_LOG, "
+        "ARCHITECTURE_DECISIONS, FUTURE_PLAN ... at the root or under docs/).",
+    )
+    memory_builder_tokens: int = Field(
+        default=2_000,
+        ge=0,
+        validation_alias=_env("AUTOPACK_MEMORY_BUILDER_TOKENS"),
+        description="Budget of memory notes in a Builder prompt.",
+    )
+    memory_doctor_tokens: int = Field(
+        default=1_000,
+        ge=0,
+        validation_alias=_env("AUTOPACK_MEMORY_DOCTOR_TOKENS"),
+        description="Budget of memory notes in a Doctor prompt.",
+    )
     telemetry_db_enabled: bool = Field(default=False, validation_alias=_env("TELEMETRY_DB_ENABLED"))
     strategy_file: Path | None = Field(
         default=None,
@@ -170,6 +217,13 @@ class Settings(BaseSettings):
         validation_alias=_env("AUTOPACK_API_WORKERS"),
         description="`autopack serve`: runs executed at the same time by the server.",
     )
+    dispatch: Literal["inprocess", "queue"] = Field(
+        default="inprocess",
+        validation_alias=_env("AUTOPACK_DISPATCH"),
+        description="Where the API's runs execute: inprocess (the server's own threads, the "
+        "default on every database) or queue (jobs on a PostgreSQL queue, executed by "
+        "`autopack worker` processes on any machine; needs a PostgreSQL DATABASE_URL).",
+    )
     auth_failure_limit: str = Field(
         default="10/minute",
         validation_alias=_env("AUTOPACK_AUTH_FAILURE_LIMIT"),
@@ -180,6 +234,7 @@ class Settings(BaseSettings):
     @field_validator(
         "skip_ci",
         "enable_memory",
+        "memory_index_docs",
         "telemetry_db_enabled",
         "auto_migrate",
         "anonymous_read",
@@ -188,6 +243,14 @@ class Settings(BaseSettings):
     @classmethod
     def _bool(cls, value: Any) -> bool:
         return parse_bool(value)
+
+    @model_validator(mode="after")
+    def _queue_needs_postgres(self) -> Settings:
+        if self.dispatch == "queue" and not self.resolved_database_url().startswith("postgres"):
+            raise ValueError(
+                "AUTOPACK_DISPATCH=queue needs a PostgreSQL DATABASE_URL (the queue lives there)"
+            )
+        return self
 
     @field_validator("log_level")
     @classmethod
@@ -220,6 +283,23 @@ class Settings(BaseSettings):
         if self.database_url is None:
             return f"sqlite:///{self.data_dir / 'autopack.db'}"
         return normalize_database_url(self.database_url.get_secret_value())
+
+    @field_validator("memory_backend", mode="before")
+    @classmethod
+    def _backend_name(cls, value: Any) -> Any:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    def resolved_memory_backend(self) -> str:
+        """``fts`` or ``qdrant``: ``auto`` means qdrant when ``QDRANT_HOST`` is set."""
+        if self.memory_backend == "auto":
+            return "qdrant" if self.qdrant_host else "fts"
+        return self.memory_backend
+
+    def memory_doc_list(self) -> list[str] | None:
+        """``AUTOPACK_MEMORY_DOCS`` split on commas (``None``: the default list)."""
+        if self.memory_docs is None:
+            return None
+        return [d.strip() for d in self.memory_docs.split(",") if d.strip()]
 
     def cors_origin_list(self) -> list[str]:
         """``AUTOPACK_CORS_ORIGINS`` split on commas (empty: CORS stays closed)."""

@@ -54,6 +54,7 @@ def test_start_wait_for_approval_approve_and_succeed(api: Api) -> None:
     assert api.client.get("/approval/pending", headers=viewer).json() == []
     [approval] = api.ctx.store.approvals(status=None, run_id="calc-run")
     assert approval.status == "approved" and approval.decided_by == "approver-key"
+    assert approval.decision_note == "reviewed"  # the reason is kept with the decision
 
     status = api.client.get("/runs/calc-run/integration_status", headers=viewer)
     assert status.status_code == 200, status.text

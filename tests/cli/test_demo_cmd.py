@@ -21,6 +21,8 @@ def test_demo_runs_to_success(monkeypatch: pytest.MonkeyPatch, git_env: dict[str
         "escalated 1 step",
         "approval granted automatically",
         "DONE_SUCCESS",
+        "is NOT_CLEAN: all phases committed; 1 issue(s) need cleanup",
+        "test:tests/test_calc.py::test_known_bug",
         "user checkout untouched: yes",
     ):
         assert expected in out, expected
@@ -45,11 +47,22 @@ def test_run_waits_for_approval_then_approve_finishes(
     waiting = runner.invoke(app, ["run", str(plan), *args, "--scripted", str(script)])
     assert waiting.exit_code == 3, waiting.stdout
     assert "waits for approval" in waiting.stdout and "autopack approve demo-calc" in waiting.stdout
+    scripted = ["--scripted", str(script)]
     done = runner.invoke(
-        app, ["approve", "demo-calc", "--by", "alice", *args, "--scripted", str(script)]
+        app,
+        ["approve", "demo-calc", "--by", "alice", "--reason", "reviewed", *args, *scripted],
     )
     assert done.exit_code == 0, done.stdout
     assert "run demo-calc succeeded" in done.stdout
+    from autopack.settings import load_settings
+    from autopack.store import Store
+
+    store = Store.open(load_settings(workspace=project))
+    try:
+        [decision] = store.approvals(status="approved", run_id="demo-calc")
+    finally:
+        store.close()
+    assert (decision.decided_by, decision.decision_note) == ("alice", "reviewed")
     again = runner.invoke(app, ["run", str(plan), *args, "--scripted", str(script)])
     assert again.exit_code == 1 and "has ended" in again.stderr
 

@@ -154,6 +154,12 @@ def test_report_has_phases_totals_failures_and_how_to_merge(
     assert "**patch_apply_error**" in text and "**auditor_reject**" in text
     assert "**auditor_reject** — The Auditor rejected the change. needs a test" in text
     assert "\n  - auditor issue: [major] correctness: no test\n" in text
+    issues = text.split("## Issues\n", 1)[1].split("\n## ", 1)[0]
+    assert (
+        "| `auditor:correctness:no-test` no test | major | open | auditor | mul-default | 1 |"
+        in (issues)
+    )
+    assert "NOT_CLEAN" not in issues
     assert "## How to merge" in text
     assert f"git log -p {base[:12]}..autonomous/{RUN_ID}" in text
     assert f"autopack merge {RUN_ID} --into main" in text

@@ -38,7 +38,10 @@ from autopack.api.routers import (
     external,
     health,
     integration,
+    issues,
     metrics,
+    normalize,
+    parallel,
     reports,
     runs,
 )
@@ -48,12 +51,15 @@ from autopack.settings import Settings
 
 ROUTERS: tuple[APIRouter, ...] = (
     health.router,
+    parallel.router,  # before runs: /runs/parallel/… is not a run id
     runs.router,
+    normalize.router,
     integration.router,
     approvals.router,
     external.router,
     metrics.router,
     reports.router,
+    issues.router,
     dashboard_api.router,
 )
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from autopack.api.auth import Authenticator
 from autopack.api.workers import RunWorkers
 from autopack.engine import Engine, EngineOptions, InProcessDispatcher
+from autopack.engine.queue import QueueDispatcher, make_dispatcher
 from autopack.settings import Settings
 from autopack.store import Store
 
@@ -29,7 +30,7 @@ class ApiContext:
     settings: Settings
     store: Store
     engine: Engine
-    dispatcher: InProcessDispatcher
+    dispatcher: InProcessDispatcher | QueueDispatcher  # AUTOPACK_DISPATCH
     workers: RunWorkers
     auth: Authenticator
     bind_host: str
@@ -62,7 +63,7 @@ def open_context(
             settings=settings,
             store=store,
             engine=engine,
-            dispatcher=InProcessDispatcher(engine),
+            dispatcher=make_dispatcher(engine),
             workers=pool,
             auth=auth,
             bind_host=bind_host,

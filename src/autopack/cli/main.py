@@ -45,9 +45,13 @@ def build_app() -> typer.Typer:
     from autopack.cli import (
         db_cmd,
         inspect_cmd,
+        intention_cmd,
         keys_cmd,
+        memory_cmd,
         models_cmd,
         patch_cmd,
+        plan_cmd,
+        rules_cmd,
         run_cmd,
         runs_cmd,
         serve_cmd,
@@ -72,13 +76,28 @@ def build_app() -> typer.Typer:
     app.command("diff")(inspect_cmd.diff)
     app.command("report")(inspect_cmd.report)
     app.command("merge")(inspect_cmd.merge)
+    from autopack.cli import parallel_cmd
+
+    app.command("parallel")(parallel_cmd.parallel)
     app.command("serve")(serve_cmd.serve)
+    from autopack.cli import worker_cmd
+
+    app.command("worker")(worker_cmd.worker)
     app.add_typer(spec_cmd.app, name="spec", help="Validate plans and export their JSON Schema.")
+    app.add_typer(plan_cmd.app, name="plan", help="Normalise markdown plans into run specs.")
     app.add_typer(runs_cmd.app, name="runs", help="List, show and create runs.")
     app.add_typer(db_cmd.app, name="db", help="Database schema management.")
     app.add_typer(patch_cmd.app, name="patch", help="Apply a model's edits to a directory.")
     app.add_typer(models_cmd.app, name="models", help="List and check the model registry.")
     app.add_typer(keys_cmd.app, name="keys", help="Create, list and revoke API keys.")
+    from autopack.cli import issues_cmd
+
+    app.add_typer(issues_cmd.app, name="issues", help="The issue backlog and each run's issues.")
+    app.add_typer(memory_cmd.app, name="memory", help="Search and index retrieval memory.")
+    app.add_typer(rules_cmd.app, name="rules", help="List, approve and drop learned rules.")
+    app.add_typer(
+        intention_cmd.app, name="intention", help="Show or create the project's intention."
+    )
     return app
 
 

@@ -146,6 +146,7 @@ def approve(
     run_id: Annotated[str, typer.Argument(help="The run.")],
     phase_id: Annotated[str | None, typer.Argument(help="The waiting phase.")] = None,
     by: Annotated[str, typer.Option("--by", help="Who approves.")] = "cli",
+    reason: Annotated[str, typer.Option("--reason", help="Why (recorded).")] = "",
     scripted: Annotated[Path | None, typer.Option("--scripted", metavar="ANSWERS")] = None,
     workspace: Annotated[Path | None, typer.Option("--workspace")] = None,
 ) -> None:
@@ -160,7 +161,7 @@ def approve(
         try:
             with live_run_view(console, store, run_id) as notify:
                 outcome = InProcessDispatcher(engine).approve(
-                    run_id, phase_id, by=by, notify=notify
+                    run_id, phase_id, by=by, notify=notify, reason=reason
                 )
         except (EngineError, LeaseHeldError) as exc:
             fail(str(exc))

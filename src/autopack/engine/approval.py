@@ -37,15 +37,17 @@ def approve(
     by: str,
     notify: Notify = print,
     lease_check: LeaseCheck | None = None,
+    reason: str | None = None,
 ) -> RunOutcome:
-    """Approve the waiting phase's answer and continue the run from it."""
+    """Approve the waiting phase's answer and continue the run from it (``reason`` is kept
+    with the decision)."""
     phase_id = phase_id or _pending_phase(engine, run_id)
     approval_id = _pending_approval(engine, run_id, phase_id)
     answer_file = engine.artifacts_dir(run_id) / "phases" / phase_id / PENDING_ANSWER
     if not answer_file.is_file():
         raise EngineError(f"the answer waiting for approval is missing: {answer_file}")
     answer = answer_file.read_text(encoding="utf-8")
-    engine.store.decide_approval(approval_id, approve=True, decided_by=by)
+    engine.store.decide_approval(approval_id, approve=True, decided_by=by, note=reason or None)
     notify(f"phase {phase_id} approved by {by}")
     return execute_run(
         engine, run_id, notify=notify, approved={phase_id: answer}, lease_check=lease_check

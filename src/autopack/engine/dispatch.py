@@ -9,7 +9,9 @@ over (it stalled longer than the lease) notices at its next safe point and stops
 touching the run again.
 
 :class:`Dispatcher` is the interface the CLI and the API use; :class:`InProcessDispatcher`
-executes in the calling process (the embedded, single-machine default).
+executes in the calling process (the embedded, single-machine default);
+:class:`autopack.engine.queue.QueueDispatcher` queues runs as jobs on PostgreSQL for
+``autopack worker`` processes, which call the same :func:`execute_run` under the same lease.
 """
 
 from __future__ import annotations
@@ -113,7 +115,13 @@ class Dispatcher(Protocol):
         ...
 
     def approve(
-        self, run_id: str, phase_id: str | None = None, *, by: str, notify: Notify = print
+        self,
+        run_id: str,
+        phase_id: str | None = None,
+        *,
+        by: str,
+        notify: Notify = print,
+        reason: str | None = None,
     ) -> RunOutcome:
         """Approve the waiting phase and continue the run."""
         ...
@@ -151,13 +159,25 @@ class InProcessDispatcher:
         )
 
     def approve(
-        self, run_id: str, phase_id: str | None = None, *, by: str, notify: Notify = print
+        self,
+        run_id: str,
+        phase_id: str | None = None,
+        *,
+        by: str,
+        notify: Notify = print,
+        reason: str | None = None,
     ) -> RunOutcome:
         """Approve the waiting phase and continue the run under its lease."""
         return self._held(
             run_id,
             lambda lease: approve(
-                self.engine, run_id, phase_id, by=by, notify=notify, lease_check=lease.check
+                self.engine,
+                run_id,
+                phase_id,
+                by=by,
+                notify=notify,
+                lease_check=lease.check,
+                reason=reason,
             ),
         )
 

@@ -12,8 +12,9 @@ from pathlib import Path
 from autopack.policy.states import RunState
 from autopack.store import Store
 from autopack.store.costs import attempt_costs
+from autopack.store.issue_views import RunIssueView
 from autopack.store.models import utcnow
-from autopack.store.views import ApprovalView, AttemptView, LlmCallView, RunDetail
+from autopack.store.views import ApprovalView, AttemptView, EventView, LlmCallView, RunDetail
 from autopack.workspace import Git, WorkspaceError
 from autopack.workspace.review import RunBranch
 
@@ -76,6 +77,7 @@ def build_report(store: Store, run_id: str, workspace_repo: Path, data_dir: Path
     out += _totals(run, calls, attempts, branch)
     out += _phases(run, calls, attempts, shas)
     out += _failures(run, attempts, costs)
+    out += _issues(run, store.run_issue_index(run_id), store.events(run_id, entity="tier"))
     out += _approvals(run_id, approvals, data_dir)
     out += _merge(run, branch, _current_branch(workspace_repo))
     return "\n".join(out).rstrip() + "\n"
@@ -185,6 +187,42 @@ def _failures(
     if not any_failure:
         lines += ["No attempt failed.", ""]
     return lines
+
+
+_ISSUES_SHOWN = 20
+
+
+def _issues(run: RunDetail, index: list[RunIssueView], tier_events: list[EventView]) -> list[str]:
+    """The run's issue index (level 2 of issue tracking) and why a tier is not clean."""
+    lines = ["## Issues", ""]
+    for tier in run.tiers:
+        if tier.state == "NOT_CLEAN":
+            why = next(
+                (e.reason for e in reversed(tier_events) if e.entity_key.endswith(tier.tier_id)),
+                "",
+            )
+            lines.append(f"- tier `{tier.tier_id}` is **NOT_CLEAN**: {_cell(why)}")
+    if not index:
+        return [*lines, *([""] if len(lines) > 2 else []), "No issue was recorded.", ""]
+    if len(lines) > 2:
+        lines.append("")
+    order = {"needs_cleanup": 0, "open": 1, "resolved": 2}
+    rows = sorted(index, key=lambda i: (order.get(i.backlog_status, 3), i.severity != "major"))
+    lines += [
+        "| issue | severity | status | source | phases | occurrences |",
+        "|---|---|---|---|---|---|",
+    ]
+    for i in rows[:_ISSUES_SHOWN]:
+        title = "" if i.title in i.issue_key else f" {_cell(i.title)}"
+        lines.append(
+            f"| `{_cell(i.issue_key)}`{title} | {i.severity} | {i.backlog_status} "
+            f"| {', '.join(i.sources)} | {', '.join(i.phases)} | {i.occurrences} |"
+        )
+    if len(rows) > _ISSUES_SHOWN:
+        lines.append(
+            f"\n… and {len(rows) - _ISSUES_SHOWN} more: `autopack issues index {run.run_id}`"
+        )
+    return [*lines, ""]
 
 
 def _approvals(run_id: str, approvals: list[ApprovalView], data_dir: Path) -> list[str]:

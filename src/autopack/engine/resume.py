@@ -15,6 +15,13 @@ Lanes of a parallel batch that a crash left behind (worktrees, branches, refs; s
 :mod:`autopack.engine.parallel`) are removed first: a lane's phase counts as committed only
 once its commit landed on the integration branch, so the phases they ran are re-queued.
 
+With a remote repository (:mod:`autopack.workspace.remote`) "on the integration branch"
+means on the remote's: a phase's commit is pushed before the phase is recorded ``COMPLETE``,
+and opening the run moves the local branch to the remote's tip and drops the ``after`` refs
+of commits that never got there. So a worker killed between its commit and its push leaves
+a mid-flight phase whose commit is unknown to the next worker, and the phase is re-queued
+here and redone from the remote's state, never marked ``COMPLETE`` from a stale store.
+
 Everything it does is returned as sentences and recorded as events.
 """
 

@@ -8,7 +8,10 @@ the baseline of already-failing checks on the base commit, and drives each phase
 cap (tokens, wall time, phases, CI runs, failed attempts), at a failed phase, or when a
 cancel was requested — checked before every attempt; otherwise it appends the run's entry
 to ``docs/BUILD_HISTORY.md`` and ends ``DONE_SUCCESS`` with every phase committed on
-``autonomous/<run_id>``. With ``max_parallel`` above 1, consecutive phases of a tier whose
+``autonomous/<run_id>``. When the run's workspace is a git remote URL the workspace is a
+mirror's (:mod:`autopack.workspace.remote`): every commit is pushed before its phase is
+recorded, and a refused push stops this worker (:class:`RemoteBranchMovedError`) without
+touching the run. With ``max_parallel`` above 1, consecutive phases of a tier whose
 scopes do not overlap run at the same time in lanes (:mod:`autopack.engine.parallel`) and
 still land one commit each, in index order.
 """
@@ -32,6 +35,7 @@ from autopack.spec.models import CiSpec, PhaseSpec, RunSpec
 from autopack.store.models import utcnow
 from autopack.store.views import PhaseView, RunDetail
 from autopack.workspace import Git, IntegrationWorkspace
+from autopack.workspace.remote import RemoteMovedError, remote_for
 
 _TERMINAL_FOR = {
     PhaseOutcome.BUDGET_EXHAUSTED: RunState.DONE_FAILED_BUDGET_EXHAUSTED,
@@ -64,8 +68,19 @@ class RunOutcome:
         return self.state == RunState.GATE
 
 
-def _workspace(engine: Engine, run_id: str, base_ref: str) -> IntegrationWorkspace:
+class RemoteBranchMovedError(EngineError):
+    """Another worker (or a person) moved the run's remote branch: this worker stopped
+    without overwriting it (see :mod:`autopack.workspace.remote`)."""
+
+    code = "remote_moved"
+
+
+def _workspace(engine: Engine, run_id: str, base_ref: str, spec: RunSpec) -> IntegrationWorkspace:
     s = engine.settings
+    url = s.workspace_url.get_secret_value() if s.workspace_url else None
+    remote = remote_for(spec.workspace, url, s.data_dir)
+    if remote is not None:  # fetched; the remote's autonomous/<run_id> is the truth
+        return remote.open_run(run_id, base_ref=base_ref)
     # The base ref exists once the workspace was created; open() re-adds a missing worktree.
     if Git(s.workspace).try_rev_parse(f"refs/autopack/{run_id}/base"):
         return IntegrationWorkspace.open(s.workspace, s.data_dir, run_id)
@@ -124,6 +139,13 @@ class _Run:
             if elapsed > spec.max_duration_minutes * 60:
                 return RunState.DONE_FAILED_BUDGET_EXHAUSTED, (
                     f"wall time over {spec.max_duration_minutes} min"
+                )
+        if spec.max_major_issues is not None:
+            majors = store.run_issue_counts(self.run_id)["major"]
+            if majors >= spec.max_major_issues:
+                return RunState.DONE_FAILED_REQUIRES_HUMAN_REVIEW, (
+                    f"major-issue cap reached ({majors} of {spec.max_major_issues}): "
+                    f"see `autopack issues index {self.run_id}`"
                 )
         if spec.max_ci_runs is None and spec.max_failures is None:
             return None
@@ -185,12 +207,27 @@ def execute_run(
 
     Only the holder of the run's lease may call this (see :mod:`autopack.engine.dispatch`).
     """
+    try:
+        return _execute(engine, run_id, base_ref, notify, approved, lease_check)
+    except RemoteMovedError as exc:  # the run stays as it is: whoever moved the branch owns it
+        notify(f"stopped: {exc}")
+        raise RemoteBranchMovedError(str(exc)) from exc
+
+
+def _execute(
+    engine: Engine,
+    run_id: str,
+    base_ref: str,
+    notify: Notify,
+    approved: dict[str, str] | None,
+    lease_check: LeaseCheck | None,
+) -> RunOutcome:
     store = engine.store
     detail = store.get_run(run_id)
     if RunState(detail.state).is_terminal():
         raise EngineError(f"run {run_id!r} has ended ({detail.state}); nothing to do")
     spec = RunSpec.model_validate(store.run_spec(run_id))
-    ws = _workspace(engine, run_id, base_ref)
+    ws = _workspace(engine, run_id, base_ref, spec)
     for repair in ws.repairs:
         notify(f"workspace repaired: {repair}")
     for action in recover_run(engine, ws, run_id, actor=engine.options.actor):
@@ -253,8 +290,11 @@ def _walk_tiers(
             if outcome is not None:
                 return outcome
         skipped += sum(r.results[p.phase_id].outcome is PhaseOutcome.SKIPPED for p in todo)
-        final = TierState.NOT_CLEAN if skipped else TierState.COMPLETE
+        dirty = r.engine.store.tier_cleanup_keys(r.run_id, tier.tier_id)  # minor issues aged
+        final = TierState.NOT_CLEAN if skipped or dirty else TierState.COMPLETE
         why = f"{skipped} phase(s) skipped" if skipped else "all phases committed"
+        if dirty:
+            why += f"; {len(dirty)} issue(s) need cleanup: {', '.join(dirty[:5])}"
         r.tier_to(tier.tier_id, final, why)
     return None
 

@@ -304,6 +304,7 @@ class RunSpec(_Frozen):
     """
 
     model_config = ConfigDict(
+        hide_input_in_errors=True,  # a refused workspace URL may carry a token
         json_schema_extra={
             "$comment": "Also accepted by the loader: the flat shape {run, tiers, phases} with "
             "phases naming their tier by tier_id; the phases-only shape {run_id, "
@@ -327,8 +328,19 @@ class RunSpec(_Frozen):
         gt=0,
         description="Cap on failed attempts across the whole run (each phase also has its own).",
     )
+    max_major_issues: int | None = Field(
+        default=None,
+        gt=0,
+        description="Stop the run for a person's review once it has recorded this many "
+        "distinct major issues (Auditor, checks, Doctor).",
+    )
     safety_profile: SafetyProfile = SafetyProfile.NORMAL
-    workspace: str = Field(default=".", description="The git repository to work on.")
+    workspace: str = Field(
+        default=".",
+        description="The git repository to work on: a local path ('.': the worker's "
+        "AUTOPACK_WORKSPACE), or a remote URL (https://, ssh://, user@host:path, file://) "
+        "without credentials, which workers clone and push autonomous/<run_id> to.",
+    )
     run_scope: str | None = Field(default=None, description="Free-text scope note (flat shape).")
     builder_mode: str | None = Field(
         default=None,
@@ -339,6 +351,14 @@ class RunSpec(_Frozen):
         default=None, description="Run-wide default of the phases' auditor_mode."
     )
     tiers: list[TierSpec] = Field(min_length=1, description="Tiers, run in tier_index order.")
+
+    @field_validator("workspace")
+    @classmethod
+    def _workspace(cls, value: str) -> str:
+        """A remote URL must be usable and carry no credentials (the spec is stored)."""
+        from autopack.workspace.location import check_remote_url, is_remote  # pure leaf
+
+        return check_remote_url(value) if is_remote(value) else value
 
     @model_validator(mode="after")
     def _unique(self, info: ValidationInfo) -> RunSpec:

@@ -7,6 +7,14 @@ transition table and writes an event in the same transaction.
 
 from autopack.store.budget import BudgetExhaustedError, Reservation, ReservationError, ScopeBudget
 from autopack.store.errors import ApprovalStateError, NotFoundError, RunExistsError, StoreError
+from autopack.store.issue_views import (
+    BacklogIssueDetail,
+    BacklogIssueView,
+    IssueBacklogSummary,
+    IssueInput,
+    PhaseIssueView,
+    RunIssueView,
+)
 from autopack.store.lease import Lease, LeaseHeldError
 from autopack.store.migrate import SchemaError
 from autopack.store.models import DirectStateWriteError
@@ -14,14 +22,20 @@ from autopack.store.service import Store
 
 __all__ = [
     "ApprovalStateError",
+    "BacklogIssueDetail",
+    "BacklogIssueView",
     "BudgetExhaustedError",
     "DirectStateWriteError",
+    "IssueBacklogSummary",
+    "IssueInput",
     "Lease",
     "LeaseHeldError",
     "NotFoundError",
+    "PhaseIssueView",
     "Reservation",
     "ReservationError",
     "RunExistsError",
+    "RunIssueView",
     "SchemaError",
     "ScopeBudget",
     "Store",

@@ -110,6 +110,9 @@ class Run(_StateGuard, Base):
     spec: Mapped[dict[str, Any]] = mapped_column(JSON, deferred=True)
     spec_shape: Mapped[str | None] = mapped_column(String(32))
     failure_reason: Mapped[str | None] = mapped_column(Text)
+    # From the compiled RunStrategy (its safety profile): when a minor issue needs cleanup.
+    issue_cleanup_after_runs: Mapped[int | None] = mapped_column(Integer)
+    issue_cleanup_after_tiers: Mapped[int | None] = mapped_column(Integer)
     cancel_requested_at: Mapped[datetime | None]
     lease_owner: Mapped[str | None] = mapped_column(String(200))
     lease_expires_at: Mapped[datetime | None]
@@ -346,3 +349,62 @@ class ExternalClaim(Base):
     expires_at: Mapped[datetime]
     submitted_at: Mapped[datetime | None]
     consumed_at: Mapped[datetime | None]
+
+
+class PhaseIssue(Base):
+    """An issue as one phase of one run found it (level 1 of issue tracking).
+
+    One row per (run, phase, issue key): a repeat in the same phase adds to ``occurrences``
+    and refreshes ``last_seen`` and ``evidence``. ``tier_id`` is copied from the phase so
+    aging can count distinct (run, tier) pairs without a join. See :mod:`autopack.issues`.
+    """
+
+    __tablename__ = "phase_issues"
+    __table_args__ = (
+        UniqueConstraint("run_id", "phase_id", "issue_key"),
+        Index("ix_phase_issues_issue_key_last_seen", "issue_key", "last_seen"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"))
+    tier_id: Mapped[str] = mapped_column(String(128))
+    phase_id: Mapped[str] = mapped_column(String(128))
+    issue_key: Mapped[str] = mapped_column(String(255))
+    severity: Mapped[str] = mapped_column(String(8))
+    source: Mapped[str] = mapped_column(String(32))
+    category: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(Text)
+    evidence: Mapped[str] = mapped_column(Text, default="")
+    file: Mapped[str | None] = mapped_column(Text)
+    occurrences: Mapped[int] = mapped_column(Integer, default=1)
+    first_seen: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class BacklogIssue(Base):
+    """An issue in the project backlog across runs (level 3 of issue tracking).
+
+    ``status`` is open, needs_cleanup or resolved; it is recomputed whenever an occurrence is
+    recorded or the issue is resolved, from the ages counted over ``phase_issues`` since
+    ``opened_at`` and the cleanup thresholds of the run that recorded it last.
+    """
+
+    __tablename__ = "issue_backlog"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    issue_key: Mapped[str] = mapped_column(String(255), unique=True)
+    severity: Mapped[str] = mapped_column(String(8))
+    source: Mapped[str] = mapped_column(String(32))
+    category: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(Text)
+    file: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    cleanup_after_runs: Mapped[int] = mapped_column(Integer)
+    cleanup_after_tiers: Mapped[int] = mapped_column(Integer)
+    reopened: Mapped[int] = mapped_column(Integer, default=0)
+    first_seen: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen: Mapped[datetime] = mapped_column(default=utcnow)
+    opened_at: Mapped[datetime] = mapped_column(default=utcnow)
+    resolved_at: Mapped[datetime | None]
+    resolved_by_run: Mapped[str | None] = mapped_column(String(128))
+    last_run_id: Mapped[str] = mapped_column(String(128))

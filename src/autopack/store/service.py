@@ -26,10 +26,11 @@ from autopack.store.budget import Reservation, ScopeBudget
 from autopack.store.claims import ClaimStore
 from autopack.store.db import create_db_engine, make_session_factory
 from autopack.store.errors import NotFoundError
+from autopack.store.issue_facade import IssueFacade
 from autopack.store.keys import ApiKeyView
 from autopack.store.lease import Lease
 from autopack.store.migrate import ensure_schema
-from autopack.store.models import Approval, Attempt, Phase
+from autopack.store.models import Approval, Attempt, Phase, Run
 from autopack.store.transitions import apply_transition
 from autopack.store.views import (
     ApprovalView,
@@ -40,8 +41,8 @@ from autopack.store.views import (
 )
 
 
-class Store:
-    """Persistence for runs and everything recorded about them."""
+class Store(IssueFacade):
+    """Persistence for runs and everything recorded about them (issues: :class:`IssueFacade`)."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -75,6 +76,9 @@ class Store:
         """Persist a validated run with its compiled strategy; returns the stored run."""
         with self.transaction() as session:
             runs.create_run(session, spec, strategy, shape=shape, actor=actor)
+            run = session.get_one(Run, spec.run_id)  # issue aging follows the run's strategy
+            run.issue_cleanup_after_runs = strategy.minor_issue_cleanup_after_runs
+            run.issue_cleanup_after_tiers = strategy.minor_issue_cleanup_after_tiers
             return runs.get_run(session, spec.run_id)
 
     def get_run(self, run_id: str) -> RunDetail:

@@ -6,8 +6,13 @@ under governance (all or nothing, with integrity checks). Each phase attempt sta
 snapshot ref, is rolled back exactly on failure, and lands as one commit with ``Autopack-*``
 trailers.
 
-Exceptions: :class:`WorkspaceError` (``code`` says which) and its subclass
-:class:`GitError` (argv, returncode, stderr); see :mod:`autopack.workspace.errors`.
+The repository may also be a git remote URL (:class:`RemoteRepository`): the worker keeps a
+mirror under ``<data_dir>/repos/`` and pushes the integration branch after every commit, so
+any worker can continue the run (see :mod:`autopack.workspace.remote`).
+
+Exceptions: :class:`WorkspaceError` (``code`` says which) and its subclasses
+:class:`GitError` (argv, returncode, stderr; see :mod:`autopack.workspace.errors`) and
+:class:`RemoteMovedError` (a push refused because the remote branch moved).
 """
 
 from autopack.workspace.apply import ApplyOutcome, GovernedApplyResult, governed_apply
@@ -17,6 +22,8 @@ from autopack.workspace.git import Git
 from autopack.workspace.integration import AUTOPACK_IDENTITY, IntegrationWorkspace
 from autopack.workspace.integrity import IntegrityIssue, check_integrity
 from autopack.workspace.journal import BRANCH_PREFIX, validate_id
+from autopack.workspace.location import is_remote
+from autopack.workspace.remote import RemoteMovedError, RemoteRepository, RemoteWorkspace
 from autopack.workspace.trailers import PhaseCommit
 
 __all__ = [
@@ -29,9 +36,13 @@ __all__ = [
     "IntegrationWorkspace",
     "IntegrityIssue",
     "PhaseCommit",
+    "RemoteMovedError",
+    "RemoteRepository",
+    "RemoteWorkspace",
     "WorkspaceError",
     "check_integrity",
     "cleanup_runs",
     "governed_apply",
+    "is_remote",
     "validate_id",
 ]

@@ -26,6 +26,8 @@ TEMPLATE_NAMES: tuple[str, ...] = (
     "judge",
     "doctor_system",
     "doctor_task",
+    "plan_refiner_system",
+    "plan_refiner_task",
 )
 
 

@@ -130,12 +130,11 @@ def approve(ctx: ApiContext, approval_id: int, *, reason: str, by: str) -> Decis
     run_id, phase_id = approval.run_id, approval.phase_id
     if waiting:
         approve_run, notify = ctx.dispatcher.approve, ctx.notify_for(run_id)
-        # The engine records the decision itself (without a note): the reason is logged.
         notify(f"approval {approval_id} of {phase_id} given by {by}: {reason or '(no reason)'}")
         ctx.workers.submit(
             run_id,
             f"approve {phase_id}",
-            lambda: approve_run(run_id, phase_id, by=by, notify=notify),
+            lambda: approve_run(run_id, phase_id, by=by, notify=notify, reason=reason),
         )
     else:
         ctx.store.decide_approval(approval_id, approve=True, decided_by=by, note=reason or None)

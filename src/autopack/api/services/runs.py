@@ -30,6 +30,7 @@ from autopack.api.schemas import (
     StatusUpdate,
     TierProgress,
 )
+from autopack.engine.queue import QueueDispatcher
 from autopack.policy.states import RunState
 from autopack.spec.loader import load_spec_data
 from autopack.store import LeaseHeldError
@@ -61,6 +62,13 @@ def start_run(ctx: ApiContext, plan: Any, *, base_ref: str, actor: str) -> RunAc
     _check_base_ref(ctx, base_ref)
     ctx.workers.check_capacity()
     compiled = ctx.engine.strategy.compile_run(loaded.spec)
+    if isinstance(ctx.dispatcher, QueueDispatcher):  # stored and queued in one transaction
+        run = ctx.dispatcher.create(
+            loaded.spec, compiled, shape=loaded.shape, actor=actor, base_ref=base_ref
+        )
+        return RunAccepted(
+            run_id=run.run_id, state=run.state, queued=True, progress=_progress_url(run.run_id)
+        )
     run = ctx.store.create_run(loaded.spec, compiled, shape=loaded.shape, actor=actor)
     execute = ctx.dispatcher.execute
     ctx.workers.submit(

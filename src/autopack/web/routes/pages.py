@@ -1,4 +1,4 @@
-"""The reading pages: runs list, run, phase, usage, issue backlog."""
+"""The reading pages: runs list, run, phase, usage, issue backlog, one issue."""
 
 from __future__ import annotations
 
@@ -11,7 +11,12 @@ from autopack.store import NotFoundError
 from autopack.web.access import UiError, ViewerDep
 from autopack.web.options import DashboardDep
 from autopack.web.routes.common import not_found, show
-from autopack.web.views.issues import issues_page
+from autopack.web.views.issues import (
+    STATUS_FILTERS,
+    issue_detail_page,
+    issues_page,
+    run_issue_rows,
+)
 from autopack.web.views.phase import phase_page
 from autopack.web.views.run import run_page
 from autopack.web.views.runs import runs_page
@@ -35,6 +40,14 @@ def _state(raw: str | None) -> str | None:
         return None
     if raw not in RunState.__members__:
         raise UiError(400, "Unknown state", f"{raw[:60]!r} is not a run state")
+    return raw
+
+
+def _issue_status(raw: str | None) -> str:
+    if not raw:
+        return ""
+    if raw not in {value for value, _ in STATUS_FILTERS}:
+        raise UiError(400, "Unknown status", f"{raw[:60]!r} is not a backlog status")
     return raw
 
 
@@ -66,6 +79,7 @@ def run(run_id: str, ctx: ContextDep, dash: DashboardDep, viewer: ViewerDep) -> 
         nav="runs",
         title=f"Run {run_id}",
         run=view,
+        issue_index=run_issue_rows(ctx, run_id),
         refresh=dash.options.refresh_seconds,
     )
 
@@ -91,10 +105,30 @@ def usage(ctx: ContextDep, dash: DashboardDep, viewer: ViewerDep) -> HTMLRespons
 
 
 @router.get("/issues", response_class=HTMLResponse)
-def issues(ctx: ContextDep, dash: DashboardDep, viewer: ViewerDep) -> HTMLResponse:
-    """Failures reported by attempts, grouped across runs."""
-    view = issues_page(ctx)
+def issues(
+    ctx: ContextDep,
+    dash: DashboardDep,
+    viewer: ViewerDep,
+    status: str | None = None,
+    page: str | None = None,
+) -> HTMLResponse:
+    """The project backlog (``?status=`` filters, ``?page=`` pages), then the failures
+    reported by attempts, grouped across runs."""
+    view = issues_page(
+        ctx, status=_issue_status(status), page=_page_number(page), size=dash.options.page_size
+    )
     return show(dash, ctx, viewer, "issues.html", nav="issues", title="Issues", issues=view)
+
+
+@router.get("/issues/{issue_key:path}", response_class=HTMLResponse)
+def issue(issue_key: str, ctx: ContextDep, dash: DashboardDep, viewer: ViewerDep) -> HTMLResponse:
+    """One backlog issue and every phase it was recorded in (the key may hold ``/``)."""
+    try:
+        view = issue_detail_page(ctx, issue_key)
+    except NotFoundError as exc:
+        raise not_found(exc) from None
+    title = f"Issue {issue_key}"
+    return show(dash, ctx, viewer, "issue.html", nav="issues", title=title, issue=view)
 
 
 fallback = APIRouter(prefix="/ui")
