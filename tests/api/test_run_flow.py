@@ -73,3 +73,21 @@ def test_start_wait_for_approval_approve_and_succeed(api: Api) -> None:
     assert (body["ahead"], body["behind"]) == (4, 0)
     repo = api.ctx.settings.workspace
     assert git(repo, "rev-parse", "autonomous/calc-run").strip() == body["head"]
+
+
+def test_an_approval_stopped_on_another_machine_shows_its_stored_diff(api: Api) -> None:
+    """The pending answer and diff live in the database too: a server whose data directory
+    lacks the files (the run stopped on another worker) shows the diff and approves."""
+    operator, approver = api.key("operator"), api.key("approver")
+    assert api.client.post("/runs/start", json=plan(), headers=operator).status_code == 202
+    api.wait_for("calc-run", {"GATE"})
+    folder = api.ctx.settings.data_dir / "runs" / "calc-run" / "phases" / "div"
+    for name in ("pending-approval.answer.md", "pending-approval.diff"):
+        (folder / name).unlink()
+    [item] = api.client.get("/approval/pending", headers=approver).json()
+    assert "+def div(a, b):" in item["diff"]["content"] and not item["diff"]["truncated"]
+    decided = api.client.post(
+        f"/approval/{item['id']}/approve", json={"reason": "ok"}, headers=approver
+    )
+    assert decided.status_code == 200, decided.text
+    assert api.wait_for("calc-run", {"DONE_SUCCESS"})["phases_complete"] == 3

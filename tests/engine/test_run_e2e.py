@@ -67,6 +67,26 @@ def test_high_risk_phase_waits_then_approve_continues(make_engine) -> None:
     assert len(_branch_log(engine)) == 3
 
 
+def test_an_approval_is_applied_by_a_worker_without_the_saved_files(make_engine) -> None:
+    """The waiting answer and its diff are stored with the approval: a worker on another
+    machine (here: the files removed from the data directory) applies the approval."""
+    engine = make_engine()
+    assert execute_run(engine, "calc-run", notify=lambda m: None).state == RunState.GATE
+    [approval] = engine.store.approvals(status="pending", run_id="calc-run")
+    answer, diff = engine.store.approval_material(approval.id)
+    assert answer is not None and "def div(a, b):" in answer
+    assert diff is not None and "+def div(a, b):" in diff
+    folder = engine.artifacts_dir("calc-run") / "phases" / "div"
+    for name in ("pending-approval.answer.md", "pending-approval.diff"):
+        (folder / name).unlink()
+    done = approve(engine, "calc-run", "div", by="alice", notify=lambda m: None, reason="ok")
+    assert done.state == RunState.DONE_SUCCESS, done.reason
+    assert len(_branch_log(engine)) == 3
+    assert "def div(a, b):" in git(engine.settings.workspace, "show", "autonomous/calc-run:calc.py")
+    [decided] = engine.store.approvals(status="approved", run_id="calc-run")
+    assert (decided.decided_by, decided.decision_note) == ("alice", "ok")
+
+
 def test_reject_ends_the_run_for_review(make_engine) -> None:
     engine = make_engine()
     execute_run(engine, "calc-run", notify=lambda m: None)

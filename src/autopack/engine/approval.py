@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from autopack.engine.attempt import Notify
-from autopack.engine.phase import PENDING_ANSWER
+from autopack.engine.pending import pending_answer
 from autopack.engine.run import EngineError, LeaseCheck, RunOutcome, execute_run
 from autopack.engine.services import Engine
 from autopack.policy.states import PhaseState, RunState, TierState
@@ -43,10 +43,9 @@ def approve(
     with the decision)."""
     phase_id = phase_id or _pending_phase(engine, run_id)
     approval_id = _pending_approval(engine, run_id, phase_id)
-    answer_file = engine.artifacts_dir(run_id) / "phases" / phase_id / PENDING_ANSWER
-    if not answer_file.is_file():
-        raise EngineError(f"the answer waiting for approval is missing: {answer_file}")
-    answer = answer_file.read_text(encoding="utf-8")
+    answer = pending_answer(engine, run_id, phase_id, approval_id)
+    if answer is None:
+        raise EngineError(f"the answer waiting for approval {approval_id} is missing")
     engine.store.decide_approval(approval_id, approve=True, decided_by=by, note=reason or None)
     notify(f"phase {phase_id} approved by {by}")
     return execute_run(

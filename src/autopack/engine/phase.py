@@ -324,7 +324,11 @@ def _wait_for_approval(p: _Phase, report: AttemptReport, n: int, attempt_id: int
     if ctx.engine.options.auto_approve:
         ctx.notify("demo mode: approval granted automatically (a person would decide here)")
         approval = ctx.engine.store.request_approval(
-            ctx.run_id, ctx.phase.phase_id, reason=report.feedback[:2000]
+            ctx.run_id,
+            ctx.phase.phase_id,
+            reason=report.feedback[:2000],
+            answer=report.answer,
+            diff=diff,
         )
         ctx.engine.store.decide_approval(
             approval.id,
@@ -333,6 +337,12 @@ def _wait_for_approval(p: _Phase, report: AttemptReport, n: int, attempt_id: int
             note="auto-approved because the run was started in demo mode",
         )
         return _drive(ctx, state=p.state, attempts_used=n, approved_answer=report.answer)
-    ctx.engine.store.request_approval(ctx.run_id, ctx.phase.phase_id, reason=report.feedback[:2000])
+    ctx.engine.store.request_approval(
+        ctx.run_id,
+        ctx.phase.phase_id,
+        reason=report.feedback[:2000],
+        answer=report.answer,
+        diff=diff,
+    )
     p.to(PhaseState.PENDING_APPROVAL, "high-risk change waits for a person's approval")
     return PhaseResult(PhaseOutcome.WAITING_APPROVAL, n, "waiting for approval")

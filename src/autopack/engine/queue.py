@@ -36,7 +36,7 @@ from sqlalchemy.orm import Session
 from autopack.engine.approval import _pending_approval, _pending_phase
 from autopack.engine.attempt import Notify
 from autopack.engine.dispatch import InProcessDispatcher
-from autopack.engine.phase import PENDING_ANSWER
+from autopack.engine.pending import pending_answer
 from autopack.engine.queue_schema import SCHEMA, QueueError, ensure_queue_schema
 from autopack.engine.run import EngineError, RunOutcome
 from autopack.engine.services import Engine
@@ -151,9 +151,8 @@ class QueueDispatcher:
         engine = self.engine
         phase_id = phase_id or _pending_phase(engine, run_id)
         approval_id = _pending_approval(engine, run_id, phase_id)
-        answer = engine.artifacts_dir(run_id) / "phases" / phase_id / PENDING_ANSWER
-        if not answer.is_file():
-            raise EngineError(f"the answer waiting for approval is missing: {answer}")
+        if pending_answer(engine, run_id, phase_id, approval_id) is None:
+            raise EngineError(f"the answer waiting for approval {approval_id} is missing")
         with engine.store.transaction() as session:
             records.decide_approval(
                 session, approval_id, approve=True, decided_by=by, note=reason or None

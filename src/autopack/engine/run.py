@@ -26,7 +26,8 @@ from autopack.checks import Baseline, compute_baseline
 from autopack.engine.attempt import AttemptContext, Notify
 from autopack.engine.history import append_history
 from autopack.engine.parallel import fresh_snapshot, plan_batches, run_batch
-from autopack.engine.phase import PENDING_ANSWER, PhaseOutcome, PhaseResult, run_phase
+from autopack.engine.pending import pending_answer
+from autopack.engine.phase import PhaseOutcome, PhaseResult, run_phase
 from autopack.engine.resume import recover_run
 from autopack.engine.services import Engine
 from autopack.policy.states import PhaseState, RunState, TierState
@@ -312,9 +313,11 @@ def _decided(r: _Run, detail: RunDetail) -> dict[str, str]:
     answers: dict[str, str] = {}
     for phase_id in sorted(waiting):
         decision = latest.get(phase_id)
-        saved = r.engine.artifacts_dir(r.run_id) / "phases" / phase_id / PENDING_ANSWER
-        if decision is not None and decision.status == "approved" and saved.is_file():
-            answers[phase_id] = saved.read_text(encoding="utf-8")
+        if decision is None or decision.status != "approved":
+            continue
+        answer = pending_answer(r.engine, r.run_id, phase_id, decision.id)
+        if answer is not None:
+            answers[phase_id] = answer
     return answers
 
 

@@ -275,6 +275,10 @@ class Approval(Base):
     decided_at: Mapped[datetime | None]
     decided_by: Mapped[str | None] = mapped_column(String(128))
     decision_note: Mapped[str | None] = mapped_column(Text)
+    # The Builder's answer waiting for this decision and the diff it makes: in the database,
+    # not only in one worker's data directory, so any worker can apply an approval.
+    answer: Mapped[str | None] = mapped_column(Text, deferred=True)
+    diff: Mapped[str | None] = mapped_column(Text, deferred=True)
 
 
 class BudgetReservation(Base):

@@ -146,17 +146,33 @@ def list_llm_calls(session: Session, run_id: str) -> list[LlmCallView]:
 
 
 def request_approval(
-    session: Session, run_id: str, phase_id: str | None, *, reason: str
+    session: Session,
+    run_id: str,
+    phase_id: str | None,
+    *,
+    reason: str,
+    answer: str | None = None,
+    diff: str | None = None,
 ) -> ApprovalView:
-    """Open a pending approval for a run (and phase)."""
+    """Open a pending approval for a run (and phase), with the answer it would apply."""
     if session.get(Run, run_id) is None:
         raise NotFoundError("run", run_id)
     if phase_id is not None:
         _phase(session, run_id, phase_id)
-    approval = Approval(run_id=run_id, phase_id=phase_id, status="pending", reason=reason)
+    approval = Approval(
+        run_id=run_id, phase_id=phase_id, status="pending", reason=reason, answer=answer, diff=diff
+    )
     session.add(approval)
     session.flush()
     return ApprovalView.model_validate(approval)
+
+
+def approval_material(session: Session, approval_id: int) -> tuple[str | None, str | None]:
+    """The answer waiting for an approval and its diff (``None`` when not stored)."""
+    approval = session.get(Approval, approval_id)
+    if approval is None:
+        raise NotFoundError("approval", str(approval_id))
+    return approval.answer, approval.diff
 
 
 def decide_approval(

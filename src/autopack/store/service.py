@@ -220,10 +220,25 @@ class Store(IssueFacade):
         with self.transaction() as session:
             return records.list_llm_calls(session, run_id)
 
-    def request_approval(self, run_id: str, phase_id: str | None, *, reason: str) -> ApprovalView:
-        """Open a pending approval."""
+    def request_approval(
+        self,
+        run_id: str,
+        phase_id: str | None,
+        *,
+        reason: str,
+        answer: str | None = None,
+        diff: str | None = None,
+    ) -> ApprovalView:
+        """Open a pending approval (with the answer it would apply and its diff)."""
         with self.transaction() as session:
-            return records.request_approval(session, run_id, phase_id, reason=reason)
+            return records.request_approval(
+                session, run_id, phase_id, reason=reason, answer=answer, diff=diff
+            )
+
+    def approval_material(self, approval_id: int) -> tuple[str | None, str | None]:
+        """``(answer, diff)`` stored with an approval."""
+        with self.transaction() as session:
+            return records.approval_material(session, approval_id)
 
     def decide_approval(
         self, approval_id: int, *, approve: bool, decided_by: str, note: str | None = None

@@ -74,6 +74,18 @@ def _pending_view(
             diff = _artifact(ctx, folder / PENDING_DIFF, MAX_DIFF_BYTES, tail=False)
         found = sorted(folder.glob("*.log"), key=lambda p: (p.stat().st_mtime, p.name))
         logs = [_artifact(ctx, p, MAX_LOG_BYTES, tail=True) for p in found[-MAX_LOGS:]]
+    if diff is None and approval.phase_id and approval.status == "pending":
+        # Stopped on another machine (its data directory is not ours): the stored copy.
+        _answer, stored = ctx.store.approval_material(approval.id)
+        if stored is not None:
+            data = stored.encode("utf-8")
+            diff = ArtifactOut(
+                name=PENDING_DIFF,
+                path=f"runs/{approval.run_id}/phases/{approval.phase_id}/{PENDING_DIFF}",
+                size=len(data),
+                content=data[:MAX_DIFF_BYTES].decode("utf-8", errors="replace"),
+                truncated=len(data) > MAX_DIFF_BYTES,
+            )
     return PendingApproval(
         **approval.model_dump(),
         run_state=run_state,
