@@ -24,7 +24,9 @@ from autopack.spec.loader import load_spec_text
 from autopack.store import Store
 
 _SECONDS = re.compile(r"\bin \d+(\.\d+)?s\b")
-"""Check durations vary from run to run; they are the one thing blurred."""
+_PYTHON = re.compile(r"[^\s'\"]*/bin/python[\d.]*")
+"""Check durations and the checks' interpreter (the checkout's venv) vary from machine to
+machine and run to run; they are the only things blurred."""
 
 GOLDEN = Path(__file__).parent / "golden" / "demo_prompts.json"
 
@@ -61,6 +63,7 @@ def _requests(tmp_path: Path) -> list[dict[str, object]]:
             ensure_ascii=False,
         )
         text = _SECONDS.sub("in <T>s", text.replace(str(tmp_path), "<TMP>"))
+        text = _PYTHON.sub("<PYTHON>", text)
         out.append(json.loads(text))
     return out
 

@@ -3,8 +3,10 @@
 The server runs the demo's plan (two tiers, four phases, scripted setbacks, real pytest
 checks) through the API; the high-risk phase ``div`` waits for a person. In the browser an
 approver logs in, watches the run page follow the run over server-sent events (the document
-is never reloaded), approves from the inbox with a reason, watches the run finish, and opens
-the usage page. Screenshots go to the test's ``tmp_path`` and to ``.artifacts/screenshots/``.
+is never reloaded), approves from the inbox with a reason, watches the run finish, opens the
+usage page, and follows the issues the run recorded (the backlog, its status filter, one
+issue and back to its run). Screenshots go to the test's ``tmp_path`` and to
+``.artifacts/screenshots/``.
 """
 
 from __future__ import annotations
@@ -171,6 +173,59 @@ def test_dashboard_follows_a_run_and_approves_it(tmp_path: Path, git_env: dict[s
             assert page.locator("svg#chart-model-tokens rect.bar").count() >= 1
             assert page.locator("svg#chart-day-cost rect.bar").count() >= 1
             shot(page, "6-usage")
+
+            # The issues the run recorded: the demo's known-broken test fails on the base
+            # commit in every tier's checks (a minor issue old enough to need cleanup); test_sub,
+            # broken by one attempt and passing afterwards, is resolved.
+            page.goto(server.url + "/ui/issues")
+            expect(page.get_by_role("heading", name="Issues", level=1)).to_be_visible()
+            rows = page.locator("#backlog tbody tr")
+            known = rows.filter(has_text="tests/test_calc.py::test_known_bug")
+            expect(known).to_have_count(1)
+            expect(known).to_have_attribute("data-status", "needs_cleanup")
+            expect(known.get_by_text("minor", exact=True)).to_be_visible()
+            expect(known.get_by_text("preexisting_failure")).to_be_visible()
+            expect(page.locator('#backlog tr[data-status="resolved"]')).to_have_count(0)
+            unresolved = rows.count()
+            shot(page, "issues")
+
+            status = page.get_by_label("Status")
+            status.select_option("needs_cleanup")
+            page.get_by_role("button", name="Filter").click()
+            expect(page).to_have_url(server.url + "/ui/issues?status=needs_cleanup")
+            expect(status).to_have_value("needs_cleanup")
+            expect(rows.filter(has_text="test_known_bug")).to_have_count(1)
+            expect(
+                page.locator('#backlog tbody tr:not([data-status="needs_cleanup"])')
+            ).to_have_count(0)
+            status.select_option("all")
+            page.get_by_role("button", name="Filter").click()
+            expect(page).to_have_url(server.url + "/ui/issues?status=all")
+            expect(status).to_have_value("all")
+            resolved = rows.filter(has_text="tests/test_calc.py::test_sub")
+            expect(resolved).to_have_attribute("data-status", "resolved")
+            assert (
+                rows.count()
+                == unresolved + page.locator('#backlog tr[data-status="resolved"]').count()
+            )
+
+            link = rows.filter(has_text="test_known_bug").get_by_role(
+                "link", name="tests/test_calc.py::test_known_bug"
+            )
+            href = link.get_attribute("href")
+            assert href and href.startswith("/ui/issues/test%3A"), href
+            link.click()
+            expect(page).to_have_url(server.url + href)
+            expect(page.get_by_role("heading", level=1)).to_contain_text("test_known_bug")
+            expect(page.locator("#issue-status")).to_have_attribute("data-status", "needs_cleanup")
+            occurrences = page.locator('section[aria-labelledby="issue-occurrences"] tbody tr')
+            assert occurrences.count() >= 1
+            back = occurrences.first.get_by_role("link", name=RUN, exact=True)
+            expect(back).to_have_attribute("href", f"/ui/runs/{RUN}")
+            shot(page, "issue-detail")
+            back.click()
+            expect(page).to_have_url(f"{server.url}/ui/runs/{RUN}")
+            expect(page.locator("#run-state")).to_have_attribute("data-state", "DONE_SUCCESS")
 
             # Without JavaScript: the login form and every page still work for reading.
             plain = browser.new_context(java_script_enabled=False)

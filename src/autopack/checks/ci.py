@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import re
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -74,11 +75,15 @@ class CiRunner:
         config: ChecksConfig,
         skip_all: bool = False,
         python: str | None = None,
+        redact: Callable[[str], str] | None = None,
     ) -> None:
         self.artifacts_dir = Path(artifacts_dir).resolve()  # the child runs elsewhere
         self.config = config
         self.skip_all = skip_all
         self.python = python
+        self.redact = redact
+        """Applied to the log, the JUnit file and the output tail (secrets of files a test
+        printed, which the environment's redaction cannot know)."""
 
     @classmethod
     def from_settings(
@@ -165,6 +170,12 @@ class CiRunner:
                 warnings=[*warnings, exc.message],
                 **base,
             )
+        if self.redact is not None:
+            for path in (log_path, junit_path):
+                if path.is_file():
+                    text = path.read_text(encoding="utf-8", errors="replace")
+                    path.write_text(self.redact(text), encoding="utf-8")
+            result = replace(result, output_tail=self.redact(result.output_tail))
         junit, junit_warning = self._read_junit(junit_path, roots=(cwd, worktree))
         if junit_warning:
             warnings.append(junit_warning)

@@ -4,6 +4,12 @@ Exit codes: ``status`` follows the run (0 succeeded or still going, 1 failed or 
 3 waits for an approval; 130 after Ctrl-C under ``--watch``); ``diff`` and ``report`` 0,
 or 1 when there is nothing to show; ``merge`` 0 merged (or already merged), 1 refused or
 conflicted (nothing changed), 2 usage errors.
+
+A run whose workspace is a git remote URL is read from this machine's mirror of the remote,
+fetched first (:mod:`autopack.workspace.locate_run`): ``diff`` and ``report`` show what the
+remote's ``autonomous/<run>`` holds. ``merge`` refuses such a run (``remote_run``, exit 1):
+its branch is merged in a clone of the remote (``git fetch <url> autonomous/<run>``, then
+``git merge FETCH_HEAD`` and push), never into a repository that may not be that remote.
 """
 
 from __future__ import annotations
@@ -97,17 +103,16 @@ def diff(
 ) -> None:
     """Print the unified diff of one phase, or of the whole run (base → branch head)."""
     from autopack.workspace import WorkspaceError
-    from autopack.workspace.review import RunBranch
+    from autopack.workspace.locate_run import find_run_branch
 
     settings = _settings(workspace)
     with open_store(settings) as store:
         phases = [p.phase_id for p in store.get_run(run_id).phases]
+        spec = store.run_spec(run_id)
     if phase_id is not None and phase_id not in phases:
         fail(escape(f"run {run_id} has no phase {phase_id!r} ({', '.join(phases)})"), EXIT_USAGE)
     try:
-        text = RunBranch.find(settings.workspace, settings.data_dir, run_id).diff(
-            phase_id, stat=stat
-        )
+        text = find_run_branch(settings, spec, run_id).diff(phase_id, stat=stat)
     except WorkspaceError as exc:
         fail(escape(exc.message))
     typer.echo(text, nl=False)
@@ -128,7 +133,7 @@ def report(
 
     settings = _settings(workspace)
     with open_store(settings) as store:
-        text = build_report(store, run_id, settings.workspace, settings.data_dir)
+        text = build_report(store, run_id, settings)
     saved = settings.data_dir / "runs" / run_id / "report.md"
     try:
         saved.parent.mkdir(parents=True, exist_ok=True)
@@ -156,8 +161,12 @@ def merge(
     no_ff: Annotated[bool, typer.Option("--no-ff", help="Always make a merge commit.")] = False,
     workspace: WorkspaceOption = None,
 ) -> None:
-    """Merge a successful run's branch into your branch, never touching uncommitted work."""
+    """Merge a successful run's branch into your branch, never touching uncommitted work.
+
+    A run on a git remote is refused: merge it in a clone of the remote (the message says how).
+    """
     from autopack.workspace import WorkspaceError
+    from autopack.workspace.locate_run import refuse_remote_merge
     from autopack.workspace.merge import MergeRefusedError, merge_run
 
     if ff_only and no_ff:
@@ -165,7 +174,9 @@ def merge(
     settings = _settings(workspace)
     with open_store(settings) as store:
         state = store.get_run(run_id).state
+        spec = store.run_spec(run_id)
     try:
+        refuse_remote_merge(settings, spec, run_id)
         result = merge_run(
             settings.workspace, run_id, run_state=state, into=into, ff_only=ff_only, no_ff=no_ff
         )

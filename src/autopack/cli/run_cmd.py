@@ -2,12 +2,19 @@
 
 Exit codes: 0 the run succeeded (or the command did what it said), 1 the run ended failed,
 2 usage or configuration errors, 3 the run waits for an approval.
+
+``autopack run PLAN --detach`` (only with ``AUTOPACK_DISPATCH=queue``) stores the run and
+queues its job in one transaction (:meth:`autopack.engine.queue.QueueDispatcher.create`; an
+existing run gets a job that resumes it), prints how to watch it and exits 0: an
+``autopack worker`` executes it. Options that only shape a run executed here
+(``--scripted``, ``--auto-approve``, ``--max-parallel``, ``--model-config``) are refused
+with it rather than silently dropped.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -15,6 +22,9 @@ from rich.console import Console
 from autopack.cli.common import EXIT_USAGE, fail, get_settings, open_store
 from autopack.cli.live import live_run_view
 from autopack.settings import Settings, SettingsError, load_settings
+
+if TYPE_CHECKING:
+    from autopack.spec.loader import LoadedSpec
 
 EXIT_WAITING = 3
 
@@ -115,6 +125,14 @@ def run(
             help="Run up to N phases of a tier at once when their scopes do not overlap.",
         ),
     ] = 1,
+    detach: Annotated[
+        bool,
+        typer.Option(
+            "--detach",
+            help="Queue the run for `autopack worker` and return at once "
+            "(needs AUTOPACK_DISPATCH=queue).",
+        ),
+    ] = False,
 ) -> None:
     """Carry out a plan on an integration branch (resumes the run if it exists)."""
     from autopack.cli.spec_cmd import load_or_exit
@@ -122,8 +140,22 @@ def run(
     from autopack.store import LeaseHeldError, NotFoundError
 
     settings = _settings(workspace, model_config)
+    if detach:
+        local = [
+            name
+            for name, given in (
+                ("--scripted", scripted is not None),
+                ("--auto-approve", auto_approve),
+                ("--max-parallel", max_parallel != 1),
+                ("--model-config", model_config is not None),
+            )
+            if given
+        ]
+        _check_detach(settings, local)
     loaded = load_or_exit(plan)
     console = Console(highlight=False)
+    if detach:
+        _detach(settings, loaded, base, console)
     with open_store(settings) as store:
         engine = _engine(settings, store, scripted, auto_approve, max_parallel)
         try:
@@ -140,6 +172,57 @@ def run(
         except (EngineError, LeaseHeldError) as exc:
             fail(str(exc))
         _finish(console, store, outcome)
+
+
+def _check_detach(settings: Settings, local: list[str]) -> None:
+    if settings.dispatch != "queue":
+        fail(
+            "--detach needs AUTOPACK_DISPATCH=queue (a PostgreSQL DATABASE_URL and "
+            "`autopack worker` processes to execute the run); without it a run executes "
+            "in this process: drop --detach",
+            EXIT_USAGE,
+        )
+    if local:
+        fail(
+            f"{', '.join(local)} only apply to a run executed here; a detached run is "
+            "executed by `autopack worker` with its own settings",
+            EXIT_USAGE,
+        )
+
+
+def _detach(settings: Settings, loaded: LoadedSpec, base: str, console: Console) -> None:
+    """Store and queue the run (one transaction), or queue a resume; exit 0."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from autopack.engine import EngineError
+    from autopack.engine.queue import QueueDispatcher
+    from autopack.store import NotFoundError
+
+    spec = loaded.spec
+    with open_store(settings) as store:
+        engine = _engine(settings, store, None, False)
+        try:
+            dispatcher = QueueDispatcher(engine)
+            try:
+                store.get_run(spec.run_id)
+            except NotFoundError:
+                compiled = engine.strategy.compile_run(spec)
+                dispatcher.create(spec, compiled, shape=loaded.shape, actor="cli", base_ref=base)
+                what = "queued"
+            else:
+                outcome = dispatcher.execute(spec.run_id, base_ref=base, notify=lambda m: None)
+                what = f"exists; resume {outcome.reason}"
+        except EngineError as exc:
+            fail(str(exc))
+        except SQLAlchemyError as exc:
+            fail(f"cannot use the database: {exc.orig or type(exc).__name__}")
+    console.print(f"run {spec.run_id} {what}", markup=False)
+    console.print(
+        f"an `autopack worker` executes it; watch it with `autopack status {spec.run_id} "
+        f"--watch`, review it with `autopack report {spec.run_id}`",
+        markup=False,
+    )
+    raise typer.Exit(0)
 
 
 def approve(

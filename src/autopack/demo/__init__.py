@@ -86,7 +86,7 @@ def run_demo(console: Console, *, keep: bool = False) -> int:
                 outcome = InProcessDispatcher(engine).execute(RUN_ID, notify=notify)
             render_run(store.get_run(RUN_ID))
             cost = store.total_cost(RUN_ID)
-            report = build_report(store, RUN_ID, project, settings.data_dir)
+            report = build_report(store, RUN_ID, settings)
             (engine.artifacts_dir(RUN_ID) / "report.md").write_text(report, encoding="utf-8")
         finally:
             store.close()

@@ -268,7 +268,8 @@ def run_attempt(
             reviewed.answer, reviewed.model, reviewed.checks = answer, name, report
             return reviewed
         auditor_name, verdict = reviewed
-    ctx.notify(f"audit: {'approved' if verdict.approved else 'rejected'} {verdict.summary}")
+    summary = ctx.engine.redactor.redact(verdict.summary)  # model text: it may echo a secret
+    ctx.notify(f"audit: {'approved' if verdict.approved else 'rejected'} {summary}")
     if not verdict.approved:
         return AttemptReport(
             Step.AUDIT,

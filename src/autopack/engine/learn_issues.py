@@ -26,7 +26,9 @@ from autopack.issues.resolution import Completion, RunEvidence
 from autopack.store.issue_views import IssueInput
 
 if TYPE_CHECKING:
-    from autopack.agents import DoctorDecision
+    from collections.abc import Callable
+
+    from autopack.agents import DoctorDecision, Verdict
     from autopack.checks import CheckReport
     from autopack.engine.attempt import AttemptContext, AttemptReport
     from autopack.engine.phase import PhaseResult
@@ -45,6 +47,15 @@ def passing_tests(report: CheckReport, worktree: Path) -> list[str]:
     except (JUnitError, OSError):
         return []
     return [c.id for c in result.cases if c.outcome is Outcome.PASSED]
+
+
+def _redacted(verdict: Verdict, redact: Callable[[str], str]) -> Verdict:
+    """The verdict with its model text redacted: an Auditor issue's key is made from its
+    wording (slugged, digits blurred), so redacting the recorded title later is too late."""
+    issues = tuple(
+        i.model_copy(update={"description": redact(i.description)}) for i in verdict.issues
+    )
+    return verdict.model_copy(update={"issues": issues, "summary": redact(verdict.summary)})
 
 
 class IssueLearner(Learner):
@@ -87,7 +98,7 @@ class IssueLearner(Learner):
     ) -> None:
         items: list[IssueInput] = []
         if report.verdict is not None:
-            items += from_verdict(report.verdict)
+            items += from_verdict(_redacted(report.verdict, ctx.engine.redactor.redact))
         passed: list[str] = []
         if report.checks is not None:
             items += from_checks(report.checks)

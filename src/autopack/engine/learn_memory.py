@@ -128,12 +128,14 @@ class MemoryLearner(Learner):
                 self._store(ctx.engine, fix)
             return
         phase = ctx.phase
-        signature = error_signature(report.feedback) or report.step.value
+        # Redacted before the signature: it blurs digits, so a secret would no longer match.
+        feedback = ctx.engine.redactor.redact(report.feedback)
+        signature = error_signature(feedback) or report.step.value
         self._last_error[(ctx.run_id, phase.phase_id)] = f"{report.step.value}: {signature}"
         text = (
             f"Signature: {signature}\n"
             f"Phase: {phase.name} ({phase.task_category}), attempt {attempt}, "
-            f"model {report.model or '-'}\n\n{report.feedback[:ERROR_EXCERPT]}"
+            f"model {report.model or '-'}\n\n{feedback[:ERROR_EXCERPT]}"
         )
         note = Note(
             id=f"error:{ctx.run_id}:{phase.phase_id}:{attempt}",
@@ -160,11 +162,10 @@ class MemoryLearner(Learner):
         ]
         if not failed:
             return None
+        redact = ctx.engine.redactor.redact  # before the signature blurs a secret's digits
+        signatures = ((a, error_signature(redact(a.error_message or ""))) for a in failed)
         fixed = list(
-            dict.fromkeys(
-                f"{a.error_class}: {error_signature(a.error_message or '') or a.error_class}"
-                for a in failed
-            )
+            dict.fromkeys(f"{a.error_class}: {sig or a.error_class}" for a, sig in signatures)
         )
         changed = list(dict.fromkeys(e.path for e in parse_answer(report.answer).edits))
         lines = ["Errors it fixed:", *(f"- {f}" for f in fixed)]

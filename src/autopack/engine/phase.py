@@ -193,7 +193,7 @@ def _drive(
             record.id,
             outcome=report.step.value,
             error_class=report.step.value,
-            error_message=report.feedback[:4000],
+            error_message=ctx.engine.redactor.redact(report.feedback)[:4000],
             builder_outcome="answered",
             ci_outcome=str(report.checks.status) if report.checks else None,
             auditor_model=report.auditor_model,
@@ -263,15 +263,16 @@ def _learn(p: _Phase, report: AttemptReport, n: int, left: int) -> PhaseResult |
     except (LlmError, AgentError) as exc:
         ctx.notify(f"doctor unavailable: {exc}")
         return None
-    ctx.notify(f"doctor ({route.model.name}): {decision.action.value}: {decision.rationale}")
+    why = ctx.engine.redactor.redact(decision.rationale)  # model text: it may echo a secret
+    ctx.notify(f"doctor ({route.model.name}): {decision.action.value}: {why}")
     ctx.engine.learning.doctor_decided(ctx, n, decision)
     if decision.hint:
         p.hints = (*p.hints, decision.hint)
     if decision.action is DoctorAction.SKIP_PHASE:
-        p.to(PhaseState.SKIPPED, f"doctor: {decision.rationale}")
-        return PhaseResult(PhaseOutcome.SKIPPED, n, decision.rationale)
+        p.to(PhaseState.SKIPPED, f"doctor: {why}")
+        return PhaseResult(PhaseOutcome.SKIPPED, n, why)
     if decision.action in (DoctorAction.MARK_FATAL, DoctorAction.REPLAN, DoctorAction.ROLLBACK_RUN):
-        reason = f"doctor: {decision.action.value}: {decision.rationale}"
+        reason = f"doctor: {decision.action.value}: {why}"
         p.to(PhaseState.FAILED, reason)
         return PhaseResult(PhaseOutcome.FAILED, n, reason)
     return None

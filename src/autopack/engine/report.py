@@ -1,7 +1,9 @@
 """The run report: one markdown page a person reads before merging a run.
 
-:func:`build_report` only reads (the store and the repository's refs); the CLI prints it
-and writes it to ``<data_dir>/runs/<run_id>/report.md``.
+:func:`build_report` only reads (the store and the run's branch, found by
+:func:`autopack.workspace.locate_run.find_run_branch`: the user's repository, or for a run
+on a git remote the fetched mirror); the CLI prints it and writes it to
+``<data_dir>/runs/<run_id>/report.md``.
 """
 
 from __future__ import annotations
@@ -10,12 +12,14 @@ from decimal import Decimal
 from pathlib import Path
 
 from autopack.policy.states import RunState
+from autopack.settings import Settings
 from autopack.store import Store
 from autopack.store.costs import attempt_costs
 from autopack.store.issue_views import RunIssueView
 from autopack.store.models import utcnow
 from autopack.store.views import ApprovalView, AttemptView, EventView, LlmCallView, RunDetail
 from autopack.workspace import Git, WorkspaceError
+from autopack.workspace.locate_run import RemoteRunBranch, find_run_branch, run_remote
 from autopack.workspace.review import RunBranch
 
 __all__ = ["build_report"]
@@ -47,11 +51,17 @@ def _first_line(text: str | None) -> str:
     return lines[0].strip() if lines else ""
 
 
-def _branch(repo: Path, data_dir: Path, run_id: str) -> RunBranch | None:
+def _branch(store: Store, settings: Settings, run_id: str) -> tuple[RunBranch | None, str, str]:
+    """The run's branch (``None`` when there is none or it cannot be read), where it lives
+    (a path or a credential-free URL) and why it cannot be read (empty when it can)."""
+    spec = store.run_spec(run_id)
+    where = str(settings.workspace)
     try:
-        return RunBranch.find(repo, data_dir, run_id)
-    except WorkspaceError:
-        return None
+        remote = run_remote(settings, spec)
+        where = remote.url if remote is not None else where
+        return find_run_branch(settings, spec, run_id), where, ""
+    except WorkspaceError as exc:
+        return None, where, "" if exc.code == "run_not_found" else exc.message
 
 
 def _current_branch(repo: Path) -> str | None:
@@ -62,28 +72,30 @@ def _current_branch(repo: Path) -> str | None:
     return (proc.stdout.strip() or None) if proc.returncode == 0 else None
 
 
-def build_report(store: Store, run_id: str, workspace_repo: Path, data_dir: Path) -> str:
+def build_report(store: Store, run_id: str, settings: Settings) -> str:
     """The markdown report of ``run_id`` (the run must exist in ``store``)."""
+    data_dir = settings.data_dir
     run = store.get_run(run_id)
     calls = store.llm_calls(run_id)
     by_phase = store.run_attempts(run_id)  # one query, however many phases
     attempts = {p.phase_id: by_phase.get(p.phase_id, []) for p in run.phases}
     costs = attempt_costs(store, run_id)
     approvals = store.approvals(status=None, run_id=run_id)
-    branch = _branch(workspace_repo, data_dir, run_id)
+    branch, where, unreadable = _branch(store, settings, run_id)
     shas = branch.phase_shas() if branch else {}
+    remote = isinstance(branch, RemoteRunBranch)
     out: list[str] = [f"# Autopack run `{run_id}`", ""]
-    out += _summary(run, branch, workspace_repo)
+    out += _summary(run, branch, where, unreadable)
     out += _totals(run, calls, attempts, branch)
     out += _phases(run, calls, attempts, shas)
     out += _failures(run, attempts, costs)
     out += _issues(run, store.run_issue_index(run_id), store.events(run_id, entity="tier"))
     out += _approvals(run_id, approvals, data_dir)
-    out += _merge(run, branch, _current_branch(workspace_repo))
+    out += _merge(run, branch, None if remote else _current_branch(settings.workspace))
     return "\n".join(out).rstrip() + "\n"
 
 
-def _summary(run: RunDetail, branch: RunBranch | None, repo: Path) -> list[str]:
+def _summary(run: RunDetail, branch: RunBranch | None, where: str, unreadable: str) -> list[str]:
     reason = run.failure_reason or ("every phase committed" if run.state == "DONE_SUCCESS" else "")
     lines = [f"- **State:** {run.state}" + (f" — {_cell(reason)}" if reason else "")]
     lines.append(f"- **Goal:** {_cell(run.goal) if run.goal.strip() else '(none given)'}")
@@ -93,8 +105,10 @@ def _summary(run: RunDetail, branch: RunBranch | None, repo: Path) -> list[str]:
         f"- **Duration:** {_duration(run)} (started {started:%Y-%m-%d %H:%M:%S} UTC, "
         f"finished: {finished})"
     )
-    lines.append(f"- **Repository:** `{repo}`")
-    if branch:
+    lines.append(f"- **Repository:** `{where}`")
+    if unreadable:
+        lines.append(f"- **Branch:** cannot be read: {_cell(unreadable)}")
+    elif branch:
         lines.append(
             f"- **Branch:** `{branch.branch}` at `{branch.head[:12]}` (base `{branch.base[:12]}`)"
         )
@@ -257,6 +271,8 @@ def _merge(run: RunDetail, branch: RunBranch | None, current: str | None) -> lis
         ]
     else:
         lines += ["Review every commit, then merge:", ""]
+    if isinstance(branch, RemoteRunBranch):
+        return lines + _merge_remote(branch)
     into = current or "<branch>"
     lines += [
         "```sh",
@@ -271,3 +287,18 @@ def _merge(run: RunDetail, branch: RunBranch | None, current: str | None) -> lis
         "",
     ]
     return lines
+
+
+def _merge_remote(branch: RemoteRunBranch) -> list[str]:
+    return [
+        f"The branch lives on `{branch.url}`; `autopack merge` refuses a run on a remote. "
+        "In a clone of that remote, on the branch to merge into:",
+        "",
+        "```sh",
+        branch.fetch_hint,
+        f"git log -p {branch.base[:12]}..FETCH_HEAD",
+        "git merge FETCH_HEAD",
+        "git push",
+        "```",
+        "",
+    ]

@@ -89,6 +89,7 @@ class Engine:
             config=self.checks,
             skip_all=self.settings.skip_ci,
             python=self.options.python,
+            redact=self.redactor.redact,
         )
 
     def artifacts_dir(self, run_id: str) -> Path:

@@ -240,6 +240,12 @@ class RemoteRepository:
         sync_to(ws, start)
         return ws
 
+    def resolve(self, ref: str) -> str:
+        """``ref``'s commit on the remote as last fetched (``bad_ref`` when it names none):
+        ``HEAD`` the remote's default branch, a branch name, or a commit id (locked)."""
+        with self.locked():
+            return self._resolve_base(ref)
+
     def _resolve_base(self, base_ref: str) -> str:
         """``base_ref`` on the remote: ``HEAD`` its default branch, a branch name, a sha."""
         if base_ref in ("HEAD", f"{REMOTE}/HEAD"):

@@ -4,6 +4,10 @@ Reads go through :class:`autopack.workspace.review.RunBranch`, which repairs not
 rolls nothing back (unlike opening the workspace for work), so it is safe while a worker
 executes the run. Ahead/behind compare the branch with a ref of the user's repository
 (``HEAD`` unless the caller names another), by commit ids only.
+
+A run on a git remote is read in this server's mirror of the remote, fetched first
+(:func:`autopack.workspace.locate_run.find_run_branch`), and ``base`` names a ref of the
+remote (``HEAD``: its default branch; a branch name; a commit id).
 """
 
 from __future__ import annotations
@@ -12,29 +16,43 @@ from autopack.api.context import ApiContext
 from autopack.api.errors import ApiError
 from autopack.api.schemas import CommitOut, IntegrationStatus, PhaseCommitOut
 from autopack.workspace import BRANCH_PREFIX, Git, WorkspaceError
-from autopack.workspace.review import RunBranch
+from autopack.workspace.locate_run import find_run_branch, run_remote
 
 
-def _resolve(git: Git, ref: str) -> str:
-    sha = git.try_rev_parse(f"{ref}^{{commit}}")
-    if sha is None:
-        raise ApiError(
-            422,
-            "bad_base_ref",
-            f"{ref!r} does not name a commit in the workspace repository",
-            details={"issues": [{"loc": "query.base", "message": "not a commit"}]},
-        )
-    return sha
+def _bad_base(ref: str, where: str) -> ApiError:
+    return ApiError(
+        422,
+        "bad_base_ref",
+        f"{ref!r} does not name a commit in {where}",
+        details={"issues": [{"loc": "query.base", "message": "not a commit"}]},
+    )
+
+
+def _resolve(ctx: ApiContext, spec: dict[str, object], ref: str) -> str:
+    """``ref``'s commit in the run's repository: the workspace, or the run's remote."""
+    remote = run_remote(ctx.settings, spec)
+    if remote is None:
+        sha = Git(ctx.settings.workspace).try_rev_parse(f"{ref}^{{commit}}")
+        if sha is None:
+            raise _bad_base(ref, "the workspace repository")
+        return sha
+    remote.fetch()  # once per request: find_run_branch below reads what this fetched
+    try:
+        return remote.resolve(ref)
+    except WorkspaceError as exc:
+        if exc.code != "bad_ref":
+            raise
+        raise _bad_base(ref, remote.url) from None
 
 
 def integration_status(ctx: ApiContext, run_id: str, *, base_ref: str) -> IntegrationStatus:
     """Branch, base, head, commits per phase and ahead/behind ``base_ref``."""
     run = ctx.store.get_run(run_id)  # 404 for an unknown run
     settings = ctx.settings
-    git = Git(settings.workspace)
-    base_ref_commit = _resolve(git, base_ref)
+    spec = ctx.store.run_spec(run_id)
+    base_ref_commit = _resolve(ctx, spec, base_ref)
     try:
-        branch = RunBranch.find(settings.workspace, settings.data_dir, run_id)
+        branch = find_run_branch(settings, spec, run_id, fetch=False)
     except WorkspaceError as exc:
         if exc.code != "run_not_found":
             raise

@@ -16,5 +16,5 @@ def budget_analysis(ctx: ApiContext, *, limit: int, offset: int) -> BudgetAnalys
 def run_summary(ctx: ApiContext, run_id: str) -> RunSummaryReport:
     """The run's markdown report with its totals in structured form (404 if unknown)."""
     totals = aggregates.run_totals(ctx.store, run_id)
-    markdown = build_report(ctx.store, run_id, ctx.settings.workspace, ctx.settings.data_dir)
+    markdown = build_report(ctx.store, run_id, ctx.settings)
     return RunSummaryReport(run_id=run_id, totals=totals, markdown=markdown)

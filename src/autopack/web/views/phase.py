@@ -1,10 +1,12 @@
 """A phase's page: its attempts, its diff (read only), its check output and its issues.
 
-The diff comes from :class:`autopack.workspace.review.RunBranch`, which never repairs or
-rolls back anything (safe while a worker executes the run): a committed phase's commit, an
-open attempt's changes so far. A phase waiting for approval shows the diff the engine saved
-for the decision. Check logs are the files the check runner wrote under
-``<data_dir>/runs/<run>/phases/<phase>/`` (``<label>-<n>.log``), newest last, each tail-capped.
+The diff comes from :class:`autopack.workspace.review.RunBranch` (found by
+:func:`autopack.workspace.locate_run.find_run_branch`: for a run on a git remote, in the
+fetched mirror), which never repairs or rolls back anything (safe while a worker executes
+the run): a committed phase's commit, an open attempt's changes so far. A phase waiting
+for approval shows the diff the engine saved for the decision. Check logs are the files the
+check runner wrote under ``<data_dir>/runs/<run>/phases/<phase>/`` (``<label>-<n>.log``),
+newest last, each tail-capped.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from autopack.web.views.common import (
     read_artifact,
 )
 from autopack.workspace import GitError, WorkspaceError
-from autopack.workspace.review import RunBranch
+from autopack.workspace.locate_run import find_run_branch
 
 __all__ = ["DiffView", "PhasePage", "phase_page"]
 
@@ -100,7 +102,7 @@ def _diff(ctx: ApiContext, run_id: str, phase_id: str, state: str) -> DiffView:
             return DiffView("waiting for approval", lines, saved.truncated or cut, "")
     settings = ctx.settings
     try:
-        branch = RunBranch.find(settings.workspace, settings.data_dir, run_id)
+        branch = find_run_branch(settings, ctx.store.run_spec(run_id), run_id)
         text = branch.diff(phase_id)
     except GitError as exc:
         log.error("diff of %s/%s: %s", run_id, phase_id, exc)
