@@ -40,7 +40,7 @@ def test_create_prints_the_key_once_list_hides_it_revoke_disables_it(cli, worksp
         assert (
             "ci" in listed.stdout and "operator" in listed.stdout and view.prefix in listed.stdout
         )
-        assert key not in listed.stdout and key.split("_")[2] not in listed.stdout
+        assert key not in listed.stdout and key.split("_", 2)[2] not in listed.stdout
 
         revoked = cli("keys", "revoke", view.prefix)
         assert revoked.exit_code == 0 and "revoked key" in revoked.stdout
@@ -65,3 +65,12 @@ def test_revoking_by_an_ambiguous_name_asks_for_the_id(cli) -> None:
     assert ambiguous.exit_code == 1 and "give the id" in ambiguous.stderr
     assert cli("keys", "revoke", "1").exit_code == 0
     assert cli("keys", "revoke", "twin").exit_code == 0  # one active key left by that name
+
+
+def test_a_secret_with_underscores_splits_after_the_prefix() -> None:
+    """token_urlsafe secrets may start with or contain '_' (a test once split on every '_')."""
+    from autopack.store.keys import split_key
+
+    secret = "_" + "a_b" * 11  # 34 characters, starting with '_'
+    assert split_key(f"apk_0123456789ab_{secret}") == ("0123456789ab", secret)
+    assert split_key("apk_0123456789ab_short") is None
